@@ -1,0 +1,223 @@
+//! Every condition a qdmp user can meet, each with a stable `ERR_QDMP_*` code, declared once here.
+//!
+//! The closed list of codes is [`ErrorCode`]. The binding re-exports it to JavaScript (through
+//! [`for_each_error_code!`](crate::for_each_error_code)), so the TypeScript layer raises the same
+//! codes for the conditions it detects itself (option types, cloning, user hooks). [`Error`] holds the
+//! conditions the core detects, with the values involved, and says what to do about each.
+
+use std::fmt;
+
+/// Calls `$callback! { Variant = "ERR_QDMP_...", ... }` with every error code, so that another crate
+/// (the N-API binding) can generate its own declaration from this single list.
+#[macro_export]
+macro_rules! for_each_error_code {
+    ($callback:ident) => {
+        $callback! {
+            /// `start()` got a worker count that is not a positive integer.
+            InvalidWorkerCount = "ERR_QDMP_INVALID_WORKER_COUNT",
+            /// An option is unknown, has the wrong type, or is out of range.
+            InvalidOption = "ERR_QDMP_INVALID_OPTION",
+            /// The target is not a module path, URL, `{ filename, name }` or function.
+            InvalidTarget = "ERR_QDMP_INVALID_TARGET",
+            /// A method argument has the wrong type or value.
+            InvalidArgument = "ERR_QDMP_INVALID_ARGUMENT",
+            /// `start()` was called while the handler is running.
+            AlreadyStarted = "ERR_QDMP_ALREADY_STARTED",
+            /// The handler has not been started.
+            NotStarted = "ERR_QDMP_NOT_STARTED",
+            /// The handler is stopping or stopped.
+            Stopped = "ERR_QDMP_STOPPED",
+            /// The target module could not be found, lacks the export, or threw while loading.
+            TargetLoad = "ERR_QDMP_TARGET_LOAD",
+            /// A worker's `setup` failed.
+            SetupFailed = "ERR_QDMP_SETUP_FAILED",
+            /// A value (an argument or a result) cannot be structured-cloned.
+            DataClone = "ERR_QDMP_DATA_CLONE",
+            /// The target threw or rejected.
+            TaskFailed = "ERR_QDMP_TASK_FAILED",
+            /// The target threw something that is not an `Error`; the value is kept on the error.
+            ThrownValue = "ERR_QDMP_THROWN_VALUE",
+            /// A user hook (`validateArgs`, `validateResult`, `handleError`) threw or returned the wrong shape.
+            HookFailed = "ERR_QDMP_HOOK_FAILED",
+            /// `handleError` asked for a retry whose arguments were rejected.
+            RetryRejected = "ERR_QDMP_RETRY_REJECTED",
+            /// `handleError` asked for a retry past `maxRetries`.
+            RetryLimit = "ERR_QDMP_RETRY_LIMIT",
+            /// The worker running the task exited.
+            WorkerExited = "ERR_QDMP_WORKER_EXITED",
+            /// The task ran longer than `taskTimeout`.
+            TaskTimeout = "ERR_QDMP_TASK_TIMEOUT",
+            /// The task was cancelled before it settled.
+            Cancelled = "ERR_QDMP_CANCELLED",
+            /// A hook discarded the task's arguments or result.
+            Discarded = "ERR_QDMP_DISCARDED",
+            /// The bounded queue is full.
+            QueueFull = "ERR_QDMP_QUEUE_FULL",
+            /// The operation was aborted through an `AbortSignal`.
+            Aborted = "ERR_QDMP_ABORTED",
+            /// An id passed to the engine does not name a live task or worker.
+            UnknownId = "ERR_QDMP_UNKNOWN_ID",
+            /// An internal invariant was broken: a bug in qdmp. Please report it.
+            Internal = "ERR_QDMP_INTERNAL",
+        }
+    };
+}
+
+macro_rules! declare_error_code {
+    ($($(#[$doc:meta])* $name:ident = $code:literal,)*) => {
+        /// The closed set of qdmp error conditions.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$name,)*];
+
+            /// The stable string users match on, e.g. `"ERR_QDMP_NOT_STARTED"`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$name => $code,)*
+                }
+            }
+        }
+    };
+}
+
+for_each_error_code!(declare_error_code);
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A condition detected by the engine, with the values that caused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// A worker count outside `1..=MAX_WORKERS`.
+    InvalidWorkerCount {
+        /// The count that was asked for.
+        requested: i64,
+        /// The largest count accepted.
+        max: usize,
+    },
+    /// `start` while running or stopping.
+    AlreadyStarted,
+    /// An operation that needs a running engine, before `start`.
+    NotStarted {
+        /// What was attempted, e.g. `"addTasks()"`.
+        operation: &'static str,
+    },
+    /// An operation that needs a running engine, while stopping or after `stop`.
+    Stopped {
+        /// What was attempted.
+        operation: &'static str,
+    },
+    /// A retry was asked for past the configured limit.
+    RetryLimit {
+        /// The task.
+        task: u64,
+        /// The configured `maxRetries`.
+        max_retries: u32,
+    },
+    /// A batch's end offsets do not describe its bytes.
+    MalformedBatch {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The id does not name a task awaiting a decision, or a live worker.
+    UnknownId {
+        /// `"task"` or `"worker"`.
+        kind: &'static str,
+        /// The id.
+        id: u64,
+    },
+    /// The queue holds `max_queue` tasks already.
+    QueueFull {
+        /// The configured bound.
+        max_queue: usize,
+    },
+}
+
+impl Error {
+    /// The stable code of this condition.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::InvalidWorkerCount { .. } => ErrorCode::InvalidWorkerCount,
+            Error::AlreadyStarted => ErrorCode::AlreadyStarted,
+            Error::NotStarted { .. } => ErrorCode::NotStarted,
+            Error::Stopped { .. } => ErrorCode::Stopped,
+            Error::RetryLimit { .. } => ErrorCode::RetryLimit,
+            Error::MalformedBatch { .. } => ErrorCode::Internal,
+            Error::UnknownId { .. } => ErrorCode::UnknownId,
+            Error::QueueFull { .. } => ErrorCode::QueueFull,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidWorkerCount { requested, max } => write!(
+                f,
+                "worker count must be an integer from 1 to {max}, got {requested}; \
+                 pass a positive count or omit it to use every core"
+            ),
+            Error::AlreadyStarted => f.write_str(
+                "the handler is already running; call stop() before starting it again",
+            ),
+            Error::NotStarted { operation } => {
+                write!(f, "{operation} needs a started handler; call `await handler.start()` first")
+            }
+            Error::Stopped { operation } => write!(
+                f,
+                "{operation} cannot run: the handler is stopping or stopped; \
+                 call `await handler.start()` to use it again"
+            ),
+            Error::RetryLimit { task, max_retries } => write!(
+                f,
+                "task {task} was already retried {max_retries} time(s), the maxRetries limit; \
+                 raise options.maxRetries to allow more attempts"
+            ),
+            Error::MalformedBatch { reason } => {
+                write!(f, "internal error: malformed task batch ({reason}); please report this")
+            }
+            Error::UnknownId { kind, id } => write!(f, "no live {kind} has id {id}"),
+            Error::QueueFull { max_queue } => write!(
+                f,
+                "the queue already holds {max_queue} tasks (options.maxQueue); \
+                 await submit() to wait for room, or raise maxQueue"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The engine's result type.
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_code_is_unique_and_prefixed() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(code.as_str().starts_with("ERR_QDMP_"), "{code}");
+            assert!(seen.insert(code.as_str()), "duplicate {code}");
+        }
+    }
+
+    #[test]
+    fn messages_name_the_value_and_the_remedy() {
+        let e = Error::InvalidWorkerCount { requested: 0, max: 1024 };
+        assert_eq!(e.code(), ErrorCode::InvalidWorkerCount);
+        let text = e.to_string();
+        assert!(text.contains("got 0") && text.contains("1 to 1024"), "{text}");
+    }
+}

@@ -1,0 +1,415 @@
+//! The engine's state machine: every transition of tasks and workers, and the counters, without
+//! any locking. [`crate::Pool`] wraps it in a mutex and adds the waiting and waking.
+//!
+//! Each method keeps the invariants listed in the crate docs; [`State::audit`] re-derives the
+//! counters from the records so tests can check them after every step.
+
+use std::collections::VecDeque;
+use std::mem;
+use std::time::Instant;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::id_map::IdMap;
+use crate::payload::Payload;
+use crate::stats::Stats;
+use crate::task::{Decision, Delivery, ExitInfo, Outcome, Task, TaskId, TaskState};
+use crate::worker::{Finished, WorkerId, WorkerRec};
+
+/// The engine's lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Built, not started: workers may register, tasks are refused.
+    Created,
+    /// Accepting and running tasks.
+    Running,
+    /// Refusing tasks; queued ones were cancelled; workers retire once idle (at once if `forced`).
+    Stopping { forced: bool },
+    /// Closed: no workers. Outcomes produced before may still be drained and settled.
+    Stopped,
+}
+
+/// What the queue has for a worker asking for work.
+#[derive(Debug)]
+pub(crate) enum Take {
+    Task(TaskId, Payload),
+    Empty,
+    Retire,
+}
+
+/// A task running on a worker, as reported by [`State::running_tasks`].
+#[derive(Debug, Clone)]
+pub struct RunningTask {
+    /// The task.
+    pub task: TaskId,
+    /// The worker instance running it.
+    pub worker: WorkerId,
+    /// That worker's slot.
+    pub slot: u32,
+    /// When the worker picked it up.
+    pub since: Instant,
+    /// Its arguments.
+    pub args: Payload,
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    config: Config,
+    pub phase: Phase,
+    next_task: TaskId,
+    next_worker: WorkerId,
+    /// Every accepted task not yet finished by a decision (or a cancellation).
+    tasks: IdMap<Task>,
+    /// Ids of queued tasks, oldest first. Invariant: holds exactly the `Queued` tasks.
+    queue: VecDeque<TaskId>,
+    /// Outcomes not yet drained, in completion order, with the slot that produced them.
+    /// Invariant: holds exactly the `Done` tasks.
+    done: VecDeque<(TaskId, u32, Outcome)>,
+    workers: IdMap<WorkerRec>,
+    /// Whether the producer was told that `done` is non-empty and has not drained it since.
+    notified: bool,
+    stats: Stats,
+    /// Arguments of tasks cancelled by `stop`, not yet handed to the producer.
+    unprocessed: Vec<(TaskId, Payload)>,
+}
+
+impl State {
+    pub fn new(config: Config) -> State {
+        State {
+            config,
+            phase: Phase::Created,
+            next_task: 1,
+            next_worker: 1,
+            tasks: IdMap::default(),
+            queue: VecDeque::new(),
+            done: VecDeque::new(),
+            workers: IdMap::default(),
+            notified: false,
+            stats: Stats::default(),
+            unprocessed: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    pub fn start(&mut self) -> Result<()> {
+        match self.phase {
+            Phase::Created | Phase::Stopped => {
+                self.phase = Phase::Running;
+                Ok(())
+            }
+            Phase::Running | Phase::Stopping { .. } => Err(Error::AlreadyStarted),
+        }
+    }
+
+    fn ensure_running(&self, operation: &'static str) -> Result<()> {
+        match self.phase {
+            Phase::Running => Ok(()),
+            Phase::Created => Err(Error::NotStarted { operation }),
+            Phase::Stopping { .. } | Phase::Stopped => Err(Error::Stopped { operation }),
+        }
+    }
+
+    /// Queues `args` as new tasks. `offered` counts them plus the arguments the producer discarded
+    /// before encoding; returns the ids given, in order.
+    pub fn submit(&mut self, args: Vec<Payload>, offered: u64) -> Result<std::ops::Range<TaskId>> {
+        self.ensure_running("adding tasks")?;
+        let count = args.len() as u64;
+        if count > offered {
+            return Err(Error::MalformedBatch {
+                reason: format!("{count} tasks but only {offered} arguments offered"),
+            });
+        }
+        if let Some(max_queue) = self.config.max_queue {
+            let room = max_queue.saturating_sub(self.stats.pending as usize);
+            if args.len() > room {
+                return Err(Error::QueueFull { max_queue });
+            }
+        }
+        let first = self.next_task;
+        for args in args {
+            let id = self.next_task;
+            self.next_task += 1;
+            self.tasks.insert(id, Task { args, attempt: 0, state: TaskState::Queued });
+            self.queue.push_back(id);
+        }
+        self.stats.submitted += offered;
+        self.stats.accepted += count;
+        self.stats.discarded_args += offered - count;
+        self.stats.pending += count;
+        Ok(first..self.next_task)
+    }
+
+    pub fn register_worker(&mut self, slot: u32) -> Result<WorkerId> {
+        if matches!(self.phase, Phase::Stopping { .. } | Phase::Stopped) {
+            return Err(Error::Stopped { operation: "starting a worker" });
+        }
+        let id = self.next_worker;
+        self.next_worker += 1;
+        let rec = WorkerRec { slot, running: None, retired: false, last_active: Instant::now() };
+        self.workers.insert(id, rec);
+        Ok(id)
+    }
+
+    /// Gives `worker` the oldest queued task, or tells it to wait or to retire.
+    pub fn take(&mut self, worker: WorkerId, now: Instant) -> Take {
+        let stopping = matches!(self.phase, Phase::Stopping { .. } | Phase::Stopped);
+        let Some(rec) = self.workers.get_mut(&worker) else { return Take::Retire };
+        // A worker asking for work while still holding a task broke the protocol; retiring it makes
+        // its exit settle that task (as WorkerExited) instead of overwriting and losing it.
+        if rec.retired || stopping || rec.running.is_some() {
+            return Take::Retire;
+        }
+        if self.phase != Phase::Running {
+            return Take::Empty;
+        }
+        while let Some(id) = self.queue.pop_front() {
+            let Some(task) = self.tasks.get_mut(&id) else { continue };
+            if task.state != TaskState::Queued {
+                continue;
+            }
+            task.state = TaskState::Running { worker, since: now };
+            rec.running = Some(id);
+            rec.last_active = now;
+            self.stats.pending -= 1;
+            self.stats.running += 1;
+            return Take::Task(id, task.args.clone());
+        }
+        Take::Empty
+    }
+
+    /// Records `worker`'s outcome for its task. Returns `(accepted, notify)`: whether the outcome
+    /// was taken (a late one, for a task no longer running there, is dropped), and whether the
+    /// producer must now be notified.
+    pub fn finish(&mut self, worker: WorkerId, finished: Finished, now: Instant) -> (bool, bool) {
+        let Some(rec) = self.workers.get_mut(&worker) else { return (false, false) };
+        if rec.running != Some(finished.task) {
+            return (false, false);
+        }
+        rec.running = None;
+        rec.last_active = now;
+        let slot = rec.slot;
+        (true, self.end_attempt(finished.task, slot, finished.outcome))
+    }
+
+    /// Moves a running task to `Done`. Returns whether the producer must be notified.
+    fn end_attempt(&mut self, task: TaskId, slot: u32, outcome: Outcome) -> bool {
+        if let Some(t) = self.tasks.get_mut(&task) {
+            t.state = TaskState::Done;
+            self.done.push_back((task, slot, outcome));
+            self.stats.running -= 1;
+            self.stats.settling += 1;
+        }
+        !mem::replace(&mut self.notified, true)
+    }
+
+    /// Removes `worker` (it exited). A task it was running ends with `WorkerExited`.
+    /// Returns whether the producer must be notified.
+    pub fn worker_exited(&mut self, worker: WorkerId, exit: ExitInfo) -> bool {
+        let Some(rec) = self.workers.remove(&worker) else { return false };
+        match rec.running {
+            Some(task) => self.end_attempt(task, rec.slot, Outcome::WorkerExited(exit)),
+            None => false,
+        }
+    }
+
+    /// Marks `worker` so that it takes no more tasks. Returns whether it was live.
+    pub fn retire(&mut self, worker: WorkerId) -> bool {
+        match self.workers.get_mut(&worker) {
+            Some(rec) => {
+                rec.retired = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Hands up to `max` outcomes to the producer, which must then [`settle`](State::settle) each.
+    pub fn drain(&mut self, max: usize) -> Vec<Delivery> {
+        let count = max.min(self.done.len());
+        let mut out = Vec::with_capacity(count);
+        for (task, worker_slot, outcome) in self.done.drain(..count) {
+            let Some(t) = self.tasks.get_mut(&task) else { continue };
+            t.state = TaskState::Collecting;
+            let can_retry = self.config.max_retries.is_none_or(|max| t.attempt < max);
+            let args = outcome.is_failure().then(|| t.args.clone());
+            out.push(Delivery { task, attempt: t.attempt, can_retry, worker_slot, outcome, args });
+        }
+        if self.done.is_empty() {
+            self.notified = false;
+        }
+        out
+    }
+
+    /// Applies the producer's decisions on drained outcomes. Returns how many tasks were queued
+    /// again. Every decision is applied even if one is invalid; the first invalid one is returned.
+    pub fn settle(&mut self, decisions: Vec<(TaskId, Decision)>) -> Result<usize> {
+        let mut requeued = 0;
+        let mut first_error = None;
+        for (id, decision) in decisions {
+            let collecting = self.tasks.get(&id).map(|t| t.state) == Some(TaskState::Collecting);
+            if !collecting {
+                first_error.get_or_insert(Error::UnknownId { kind: "task", id });
+                continue;
+            }
+            self.stats.settling -= 1;
+            match decision {
+                Decision::Completed => self.finish_task(id, |s| s.completed += 1),
+                Decision::DiscardedResult => self.finish_task(id, |s| s.discarded_results += 1),
+                Decision::Failed => self.finish_task(id, |s| s.failed += 1),
+                Decision::Retry(args) => {
+                    if self.phase != Phase::Running {
+                        // Stopping: the retry can never run, so its arguments go back to the user.
+                        self.finish_task(id, |s| s.cancelled += 1);
+                        self.unprocessed.push((id, args));
+                        continue;
+                    }
+                    let Some(task) = self.tasks.get_mut(&id) else { continue };
+                    if let Some(max_retries) = self.config.max_retries.filter(|&m| task.attempt >= m) {
+                        first_error.get_or_insert(Error::RetryLimit { task: id, max_retries });
+                        self.finish_task(id, |s| s.failed += 1);
+                        continue;
+                    }
+                    task.args = args;
+                    task.attempt += 1;
+                    task.state = TaskState::Queued;
+                    self.queue.push_back(id);
+                    self.stats.pending += 1;
+                    self.stats.retried += 1;
+                    requeued += 1;
+                }
+            }
+        }
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(requeued),
+        }
+    }
+
+    fn finish_task(&mut self, id: TaskId, count: impl FnOnce(&mut Stats)) {
+        self.tasks.remove(&id);
+        count(&mut self.stats);
+    }
+
+    /// Stops accepting tasks and cancels the queued ones; with `force`, also the running ones.
+    /// Calling it again with `force` escalates a graceful stop.
+    pub fn stop(&mut self, force: bool) {
+        match self.phase {
+            Phase::Created | Phase::Stopped => self.phase = Phase::Stopped,
+            Phase::Running => {
+                self.phase = Phase::Stopping { forced: force };
+                self.cancel_queued();
+                if force {
+                    self.cancel_running();
+                }
+            }
+            Phase::Stopping { forced: false } if force => {
+                self.phase = Phase::Stopping { forced: true };
+                self.cancel_running();
+            }
+            Phase::Stopping { .. } => {}
+        }
+        for rec in self.workers.values_mut() {
+            rec.retired = true;
+        }
+    }
+
+    /// Ends a stop: every worker still registered is removed, and its task cancelled, so that
+    /// nothing is left running on a closed engine.
+    pub fn close(&mut self) {
+        self.stop(true);
+        self.workers.clear();
+        self.phase = Phase::Stopped;
+    }
+
+    fn cancel_queued(&mut self) {
+        for id in mem::take(&mut self.queue) {
+            let queued = self.tasks.get(&id).map(|t| t.state) == Some(TaskState::Queued);
+            if let (true, Some(task)) = (queued, self.tasks.remove(&id)) {
+                self.stats.pending -= 1;
+                self.stats.cancelled += 1;
+                self.unprocessed.push((id, task.args));
+            }
+        }
+    }
+
+    fn cancel_running(&mut self) {
+        for rec in self.workers.values_mut() {
+            rec.retired = true;
+            let Some(id) = rec.running.take() else { continue };
+            if let Some(task) = self.tasks.remove(&id) {
+                self.stats.running -= 1;
+                self.stats.cancelled += 1;
+                self.unprocessed.push((id, task.args));
+            }
+        }
+    }
+
+    /// The arguments of tasks cancelled by `stop` since the last call, in cancellation order.
+    pub fn take_unprocessed(&mut self) -> Vec<(TaskId, Payload)> {
+        mem::take(&mut self.unprocessed)
+    }
+
+    /// Every task a worker is running now.
+    pub fn running_tasks(&self) -> Vec<RunningTask> {
+        let mut out: Vec<RunningTask> = self
+            .workers
+            .iter()
+            .filter_map(|(&worker, rec)| {
+                let task = rec.running?;
+                let t = self.tasks.get(&task)?;
+                let TaskState::Running { since, .. } = t.state else { return None };
+                Some(RunningTask { task, worker, slot: rec.slot, since, args: t.args.clone() })
+            })
+            .collect();
+        out.sort_by_key(|r| r.task);
+        out
+    }
+
+    /// How many workers are registered.
+    pub fn worker_count(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Re-derives every counter and cross-link from the records; `Err` names the first mismatch.
+    pub fn audit(&self) -> std::result::Result<(), String> {
+        let mut s = Stats { ..self.stats };
+        s.pending = 0;
+        s.running = 0;
+        s.settling = 0;
+        for (id, task) in &self.tasks {
+            match task.state {
+                TaskState::Queued => s.pending += 1,
+                TaskState::Running { worker, .. } => {
+                    s.running += 1;
+                    let rec = self.workers.get(&worker).ok_or(format!("task {id} on missing worker"))?;
+                    if rec.running != Some(*id) {
+                        return Err(format!("task {id} runs on worker {worker}, which does not know it"));
+                    }
+                }
+                TaskState::Done | TaskState::Collecting => s.settling += 1,
+            }
+        }
+        if s != self.stats {
+            return Err(format!("counters {:?} but records say {s:?}", self.stats));
+        }
+        if !self.stats.is_consistent() {
+            return Err(format!("inconsistent counters {:?}", self.stats));
+        }
+        let queued = self.queue.iter().filter(|id| self.tasks.get(id).map(|t| t.state) == Some(TaskState::Queued));
+        if queued.count() as u64 != s.pending {
+            return Err("the queue does not hold exactly the queued tasks".into());
+        }
+        let done = self.tasks.values().filter(|t| t.state == TaskState::Done).count();
+        if done != self.done.len() {
+            return Err(format!("{done} tasks are done but {} outcomes are waiting", self.done.len()));
+        }
+        Ok(())
+    }
+}
