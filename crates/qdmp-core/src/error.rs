@@ -7,68 +7,72 @@
 
 use std::fmt;
 
-/// Calls `$callback! { Variant = "ERR_QDMP_...", ... }` with every error code, so that another crate
-/// (the N-API binding) can generate its own declaration from this single list.
+/// Calls `$callback! { Variant = "ERR_QDMP_..." => "what it means", ... }` with every error code, so
+/// that another crate (the N-API binding) can generate its own declaration from this single list.
+/// The descriptions are plain string literals rather than `///` comments because doc comments
+/// passed through a macro arrive as raw strings, which napi-derive copies into the typings verbatim.
 #[macro_export]
 macro_rules! for_each_error_code {
     ($callback:ident) => {
         $callback! {
-            /// `start()` got a worker count that is not a positive integer.
-            InvalidWorkerCount = "ERR_QDMP_INVALID_WORKER_COUNT",
-            /// An option is unknown, has the wrong type, or is out of range.
-            InvalidOption = "ERR_QDMP_INVALID_OPTION",
-            /// The target is not a module path, URL, `{ filename, name }` or function.
-            InvalidTarget = "ERR_QDMP_INVALID_TARGET",
-            /// A method argument has the wrong type or value.
-            InvalidArgument = "ERR_QDMP_INVALID_ARGUMENT",
-            /// `start()` was called while the handler is running.
-            AlreadyStarted = "ERR_QDMP_ALREADY_STARTED",
-            /// The handler has not been started.
-            NotStarted = "ERR_QDMP_NOT_STARTED",
-            /// The handler is stopping or stopped.
-            Stopped = "ERR_QDMP_STOPPED",
-            /// The target module could not be found, lacks the export, or threw while loading.
-            TargetLoad = "ERR_QDMP_TARGET_LOAD",
-            /// A worker's `setup` failed.
-            SetupFailed = "ERR_QDMP_SETUP_FAILED",
-            /// A value (an argument or a result) cannot be structured-cloned.
-            DataClone = "ERR_QDMP_DATA_CLONE",
-            /// The target threw or rejected.
-            TaskFailed = "ERR_QDMP_TASK_FAILED",
-            /// The target threw something that is not an `Error`; the value is kept on the error.
-            ThrownValue = "ERR_QDMP_THROWN_VALUE",
-            /// A user hook (`validateArgs`, `validateResult`, `handleError`) threw or returned the wrong shape.
-            HookFailed = "ERR_QDMP_HOOK_FAILED",
-            /// `handleError` asked for a retry whose arguments were rejected.
-            RetryRejected = "ERR_QDMP_RETRY_REJECTED",
-            /// `handleError` asked for a retry past `maxRetries`.
-            RetryLimit = "ERR_QDMP_RETRY_LIMIT",
-            /// The worker running the task exited.
-            WorkerExited = "ERR_QDMP_WORKER_EXITED",
-            /// The task ran longer than `taskTimeout`.
-            TaskTimeout = "ERR_QDMP_TASK_TIMEOUT",
-            /// The task was cancelled before it settled.
-            Cancelled = "ERR_QDMP_CANCELLED",
-            /// A hook discarded the task's arguments or result.
-            Discarded = "ERR_QDMP_DISCARDED",
-            /// The bounded queue is full.
-            QueueFull = "ERR_QDMP_QUEUE_FULL",
-            /// The operation was aborted through an `AbortSignal`.
-            Aborted = "ERR_QDMP_ABORTED",
-            /// An id passed to the engine does not name a live task or worker.
-            UnknownId = "ERR_QDMP_UNKNOWN_ID",
-            /// An internal invariant was broken: a bug in qdmp. Please report it.
-            Internal = "ERR_QDMP_INTERNAL",
+            InvalidWorkerCount = "ERR_QDMP_INVALID_WORKER_COUNT"
+                => "`start()` got a worker count that is not a positive integer.",
+            InvalidOption = "ERR_QDMP_INVALID_OPTION"
+                => "An option is unknown, has the wrong type, or is out of range.",
+            InvalidTarget = "ERR_QDMP_INVALID_TARGET"
+                => "The target is not a module path, URL, `{ filename, name }` or function.",
+            InvalidArgument = "ERR_QDMP_INVALID_ARGUMENT"
+                => "A method argument has the wrong type or value.",
+            AlreadyStarted = "ERR_QDMP_ALREADY_STARTED"
+                => "`start()` was called while the handler is running.",
+            NotStarted = "ERR_QDMP_NOT_STARTED"
+                => "The handler has not been started.",
+            Stopped = "ERR_QDMP_STOPPED"
+                => "The handler is stopping or stopped.",
+            TargetLoad = "ERR_QDMP_TARGET_LOAD"
+                => "The target module could not be found, lacks the export, or threw while loading.",
+            SetupFailed = "ERR_QDMP_SETUP_FAILED"
+                => "A worker's `setup` failed.",
+            DataClone = "ERR_QDMP_DATA_CLONE"
+                => "A value (an argument or a result) cannot be structured-cloned.",
+            TaskFailed = "ERR_QDMP_TASK_FAILED"
+                => "The target threw or rejected.",
+            ThrownValue = "ERR_QDMP_THROWN_VALUE"
+                => "The target threw something that is not an `Error`; the value is kept on the error.",
+            HookFailed = "ERR_QDMP_HOOK_FAILED"
+                => "A user hook (`validateArgs`, `validateResult`, `handleError`) threw or returned the wrong shape.",
+            RetryRejected = "ERR_QDMP_RETRY_REJECTED"
+                => "`handleError` asked for a retry whose arguments were rejected.",
+            RetryLimit = "ERR_QDMP_RETRY_LIMIT"
+                => "`handleError` asked for a retry past `maxRetries`.",
+            WorkerExited = "ERR_QDMP_WORKER_EXITED"
+                => "The worker running the task exited.",
+            TaskTimeout = "ERR_QDMP_TASK_TIMEOUT"
+                => "The task ran longer than `taskTimeout`.",
+            Cancelled = "ERR_QDMP_CANCELLED"
+                => "The task was cancelled before it settled.",
+            Discarded = "ERR_QDMP_DISCARDED"
+                => "A hook discarded the task's arguments or result.",
+            QueueFull = "ERR_QDMP_QUEUE_FULL"
+                => "The bounded queue is full.",
+            Aborted = "ERR_QDMP_ABORTED"
+                => "The operation was aborted through an `AbortSignal`.",
+            UnknownId = "ERR_QDMP_UNKNOWN_ID"
+                => "An id passed to the engine does not name a live task or worker.",
+            NativeBinding = "ERR_QDMP_NATIVE_BINDING"
+                => "No prebuilt binary of qdmp's native core exists for this platform (raised by the JavaScript loader, before the core loads).",
+            Internal = "ERR_QDMP_INTERNAL"
+                => "An internal invariant was broken: a bug in qdmp. Please report it.",
         }
     };
 }
 
 macro_rules! declare_error_code {
-    ($($(#[$doc:meta])* $name:ident = $code:literal,)*) => {
+    ($($name:ident = $code:literal => $doc:literal,)*) => {
         /// The closed set of qdmp error conditions.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum ErrorCode {
-            $($(#[$doc])* $name,)*
+            $(#[doc = $doc] $name,)*
         }
 
         impl ErrorCode {
@@ -165,11 +169,14 @@ impl fmt::Display for Error {
                 "worker count must be an integer from 1 to {max}, got {requested}; \
                  pass a positive count or omit it to use every core"
             ),
-            Error::AlreadyStarted => f.write_str(
-                "the handler is already running; call stop() before starting it again",
-            ),
+            Error::AlreadyStarted => {
+                f.write_str("the handler is already running; call stop() before starting it again")
+            }
             Error::NotStarted { operation } => {
-                write!(f, "{operation} needs a started handler; call `await handler.start()` first")
+                write!(
+                    f,
+                    "{operation} needs a started handler; call `await handler.start()` first"
+                )
             }
             Error::Stopped { operation } => write!(
                 f,
@@ -182,7 +189,10 @@ impl fmt::Display for Error {
                  raise options.maxRetries to allow more attempts"
             ),
             Error::MalformedBatch { reason } => {
-                write!(f, "internal error: malformed task batch ({reason}); please report this")
+                write!(
+                    f,
+                    "internal error: malformed task batch ({reason}); please report this"
+                )
             }
             Error::UnknownId { kind, id } => write!(f, "no live {kind} has id {id}"),
             Error::QueueFull { max_queue } => write!(
@@ -215,9 +225,15 @@ mod tests {
 
     #[test]
     fn messages_name_the_value_and_the_remedy() {
-        let e = Error::InvalidWorkerCount { requested: 0, max: 1024 };
+        let e = Error::InvalidWorkerCount {
+            requested: 0,
+            max: 1024,
+        };
         assert_eq!(e.code(), ErrorCode::InvalidWorkerCount);
         let text = e.to_string();
-        assert!(text.contains("got 0") && text.contains("1 to 1024"), "{text}");
+        assert!(
+            text.contains("got 0") && text.contains("1 to 1024"),
+            "{text}"
+        );
     }
 }

@@ -19,7 +19,11 @@ pub struct Payload {
 impl Payload {
     /// A payload that owns its bytes alone.
     pub fn new(bytes: &[u8]) -> Payload {
-        Payload { buf: Arc::from(bytes), start: 0, end: bytes.len() }
+        Payload {
+            buf: Arc::from(bytes),
+            start: 0,
+            end: bytes.len(),
+        }
     }
 
     /// Copies `bytes` once and splits it at `ends` (exclusive end offsets, non-decreasing, the last
@@ -30,7 +34,10 @@ impl Payload {
             let end = end as usize;
             if end < start || end > bytes.len() {
                 return Err(Error::MalformedBatch {
-                    reason: format!("end offset {end} after {start} in a batch of {} bytes", bytes.len()),
+                    reason: format!(
+                        "end offset {end} after {start} in a batch of {} bytes",
+                        bytes.len()
+                    ),
                 });
             }
             start = end;
@@ -45,7 +52,11 @@ impl Payload {
         Ok(ends
             .iter()
             .map(|&end| {
-                let payload = Payload { buf: Arc::clone(&buf), start, end: end as usize };
+                let payload = Payload {
+                    buf: Arc::clone(&buf),
+                    start,
+                    end: end as usize,
+                };
                 start = end as usize;
                 payload
             })

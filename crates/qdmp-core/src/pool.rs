@@ -38,7 +38,10 @@ impl Pool {
     /// A new engine in the `Created` phase.
     pub fn new(config: Config) -> Pool {
         Pool {
-            locked: Mutex::new(Locked { state: State::new(config), waiting: 0 }),
+            locked: Mutex::new(Locked {
+                state: State::new(config),
+                waiting: 0,
+            }),
             work: Condvar::new(),
             notifier: RwLock::new(None),
         }
@@ -48,7 +51,10 @@ impl Pool {
     pub fn check_worker_count(requested: i64) -> Result<usize> {
         match usize::try_from(requested) {
             Ok(n) if (1..=MAX_WORKERS).contains(&n) => Ok(n),
-            _ => Err(Error::InvalidWorkerCount { requested, max: MAX_WORKERS }),
+            _ => Err(Error::InvalidWorkerCount {
+                requested,
+                max: MAX_WORKERS,
+            }),
         }
     }
 
@@ -65,11 +71,18 @@ impl Pool {
 
     /// Sets (or clears) who is woken when outcomes are waiting.
     pub fn set_notifier(&self, notifier: Option<Arc<dyn Notify>>) {
-        *self.notifier.write().unwrap_or_else(PoisonError::into_inner) = notifier;
+        *self
+            .notifier
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = notifier;
     }
 
     fn notify(&self) {
-        let notifier = self.notifier.read().unwrap_or_else(PoisonError::into_inner).clone();
+        let notifier = self
+            .notifier
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         if let Some(notifier) = notifier {
             notifier.notify();
         }
@@ -185,6 +198,11 @@ impl Pool {
         self.lock().state.stats()
     }
 
+    /// The arguments of a task not yet finished, e.g. one awaiting the producer's decision.
+    pub fn task_args(&self, task: TaskId) -> Option<Payload> {
+        self.lock().state.task_args(task)
+    }
+
     /// The tasks running now, oldest id first.
     pub fn running_tasks(&self) -> Vec<RunningTask> {
         self.lock().state.running_tasks()
@@ -203,7 +221,9 @@ impl Pool {
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pool").field("stats", &self.stats()).finish_non_exhaustive()
+        f.debug_struct("Pool")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
     }
 }
 

@@ -136,7 +136,14 @@ impl State {
         for args in args {
             let id = self.next_task;
             self.next_task += 1;
-            self.tasks.insert(id, Task { args, attempt: 0, state: TaskState::Queued });
+            self.tasks.insert(
+                id,
+                Task {
+                    args,
+                    attempt: 0,
+                    state: TaskState::Queued,
+                },
+            );
             self.queue.push_back(id);
         }
         self.stats.submitted += offered;
@@ -148,11 +155,18 @@ impl State {
 
     pub fn register_worker(&mut self, slot: u32) -> Result<WorkerId> {
         if matches!(self.phase, Phase::Stopping { .. } | Phase::Stopped) {
-            return Err(Error::Stopped { operation: "starting a worker" });
+            return Err(Error::Stopped {
+                operation: "starting a worker",
+            });
         }
         let id = self.next_worker;
         self.next_worker += 1;
-        let rec = WorkerRec { slot, running: None, retired: false, last_active: Instant::now() };
+        let rec = WorkerRec {
+            slot,
+            running: None,
+            retired: false,
+            last_active: Instant::now(),
+        };
         self.workers.insert(id, rec);
         Ok(id)
     }
@@ -160,7 +174,9 @@ impl State {
     /// Gives `worker` the oldest queued task, or tells it to wait or to retire.
     pub fn take(&mut self, worker: WorkerId, now: Instant) -> Take {
         let stopping = matches!(self.phase, Phase::Stopping { .. } | Phase::Stopped);
-        let Some(rec) = self.workers.get_mut(&worker) else { return Take::Retire };
+        let Some(rec) = self.workers.get_mut(&worker) else {
+            return Take::Retire;
+        };
         // A worker asking for work while still holding a task broke the protocol; retiring it makes
         // its exit settle that task (as WorkerExited) instead of overwriting and losing it.
         if rec.retired || stopping || rec.running.is_some() {
@@ -170,7 +186,9 @@ impl State {
             return Take::Empty;
         }
         while let Some(id) = self.queue.pop_front() {
-            let Some(task) = self.tasks.get_mut(&id) else { continue };
+            let Some(task) = self.tasks.get_mut(&id) else {
+                continue;
+            };
             if task.state != TaskState::Queued {
                 continue;
             }
@@ -188,14 +206,19 @@ impl State {
     /// was taken (a late one, for a task no longer running there, is dropped), and whether the
     /// producer must now be notified.
     pub fn finish(&mut self, worker: WorkerId, finished: Finished, now: Instant) -> (bool, bool) {
-        let Some(rec) = self.workers.get_mut(&worker) else { return (false, false) };
+        let Some(rec) = self.workers.get_mut(&worker) else {
+            return (false, false);
+        };
         if rec.running != Some(finished.task) {
             return (false, false);
         }
         rec.running = None;
         rec.last_active = now;
         let slot = rec.slot;
-        (true, self.end_attempt(finished.task, slot, finished.outcome))
+        (
+            true,
+            self.end_attempt(finished.task, slot, finished.outcome),
+        )
     }
 
     /// Moves a running task to `Done`. Returns whether the producer must be notified.
@@ -212,7 +235,9 @@ impl State {
     /// Removes `worker` (it exited). A task it was running ends with `WorkerExited`.
     /// Returns whether the producer must be notified.
     pub fn worker_exited(&mut self, worker: WorkerId, exit: ExitInfo) -> bool {
-        let Some(rec) = self.workers.remove(&worker) else { return false };
+        let Some(rec) = self.workers.remove(&worker) else {
+            return false;
+        };
         match rec.running {
             Some(task) => self.end_attempt(task, rec.slot, Outcome::WorkerExited(exit)),
             None => false,
@@ -235,11 +260,20 @@ impl State {
         let count = max.min(self.done.len());
         let mut out = Vec::with_capacity(count);
         for (task, worker_slot, outcome) in self.done.drain(..count) {
-            let Some(t) = self.tasks.get_mut(&task) else { continue };
+            let Some(t) = self.tasks.get_mut(&task) else {
+                continue;
+            };
             t.state = TaskState::Collecting;
             let can_retry = self.config.max_retries.is_none_or(|max| t.attempt < max);
             let args = outcome.is_failure().then(|| t.args.clone());
-            out.push(Delivery { task, attempt: t.attempt, can_retry, worker_slot, outcome, args });
+            out.push(Delivery {
+                task,
+                attempt: t.attempt,
+                can_retry,
+                worker_slot,
+                outcome,
+                args,
+            });
         }
         if self.done.is_empty() {
             self.notified = false;
@@ -270,9 +304,16 @@ impl State {
                         self.unprocessed.push((id, args));
                         continue;
                     }
-                    let Some(task) = self.tasks.get_mut(&id) else { continue };
-                    if let Some(max_retries) = self.config.max_retries.filter(|&m| task.attempt >= m) {
-                        first_error.get_or_insert(Error::RetryLimit { task: id, max_retries });
+                    let Some(task) = self.tasks.get_mut(&id) else {
+                        continue;
+                    };
+                    if let Some(max_retries) =
+                        self.config.max_retries.filter(|&m| task.attempt >= m)
+                    {
+                        first_error.get_or_insert(Error::RetryLimit {
+                            task: id,
+                            max_retries,
+                        });
                         self.finish_task(id, |s| s.failed += 1);
                         continue;
                     }
@@ -342,7 +383,9 @@ impl State {
     fn cancel_running(&mut self) {
         for rec in self.workers.values_mut() {
             rec.retired = true;
-            let Some(id) = rec.running.take() else { continue };
+            let Some(id) = rec.running.take() else {
+                continue;
+            };
             if let Some(task) = self.tasks.remove(&id) {
                 self.stats.running -= 1;
                 self.stats.cancelled += 1;
@@ -356,6 +399,11 @@ impl State {
         mem::take(&mut self.unprocessed)
     }
 
+    /// The current arguments of a task the engine still holds (not yet finished by a decision).
+    pub fn task_args(&self, task: TaskId) -> Option<Payload> {
+        self.tasks.get(&task).map(|t| t.args.clone())
+    }
+
     /// Every task a worker is running now.
     pub fn running_tasks(&self) -> Vec<RunningTask> {
         let mut out: Vec<RunningTask> = self
@@ -364,8 +412,16 @@ impl State {
             .filter_map(|(&worker, rec)| {
                 let task = rec.running?;
                 let t = self.tasks.get(&task)?;
-                let TaskState::Running { since, .. } = t.state else { return None };
-                Some(RunningTask { task, worker, slot: rec.slot, since, args: t.args.clone() })
+                let TaskState::Running { since, .. } = t.state else {
+                    return None;
+                };
+                Some(RunningTask {
+                    task,
+                    worker,
+                    slot: rec.slot,
+                    since,
+                    args: t.args.clone(),
+                })
             })
             .collect();
         out.sort_by_key(|r| r.task);
@@ -388,9 +444,14 @@ impl State {
                 TaskState::Queued => s.pending += 1,
                 TaskState::Running { worker, .. } => {
                     s.running += 1;
-                    let rec = self.workers.get(&worker).ok_or(format!("task {id} on missing worker"))?;
+                    let rec = self
+                        .workers
+                        .get(&worker)
+                        .ok_or(format!("task {id} on missing worker"))?;
                     if rec.running != Some(*id) {
-                        return Err(format!("task {id} runs on worker {worker}, which does not know it"));
+                        return Err(format!(
+                            "task {id} runs on worker {worker}, which does not know it"
+                        ));
                     }
                 }
                 TaskState::Done | TaskState::Collecting => s.settling += 1,
@@ -402,13 +463,23 @@ impl State {
         if !self.stats.is_consistent() {
             return Err(format!("inconsistent counters {:?}", self.stats));
         }
-        let queued = self.queue.iter().filter(|id| self.tasks.get(id).map(|t| t.state) == Some(TaskState::Queued));
+        let queued = self
+            .queue
+            .iter()
+            .filter(|id| self.tasks.get(id).map(|t| t.state) == Some(TaskState::Queued));
         if queued.count() as u64 != s.pending {
             return Err("the queue does not hold exactly the queued tasks".into());
         }
-        let done = self.tasks.values().filter(|t| t.state == TaskState::Done).count();
+        let done = self
+            .tasks
+            .values()
+            .filter(|t| t.state == TaskState::Done)
+            .count();
         if done != self.done.len() {
-            return Err(format!("{done} tasks are done but {} outcomes are waiting", self.done.len()));
+            return Err(format!(
+                "{done} tasks are done but {} outcomes are waiting",
+                self.done.len()
+            ));
         }
         Ok(())
     }

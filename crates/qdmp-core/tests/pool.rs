@@ -1,5 +1,7 @@
 //! The engine's behaviour through its public API, one transition at a time.
 
+#![expect(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -31,11 +33,17 @@ fn take(pool: &Pool, worker: WorkerId, finished: Option<Finished>) -> Option<(Ta
 }
 
 fn ok(task: TaskId, value: &str) -> Option<Finished> {
-    Some(Finished { task, outcome: Outcome::Value(value.as_bytes().to_vec()) })
+    Some(Finished {
+        task,
+        outcome: Outcome::Value(value.as_bytes().to_vec()),
+    })
 }
 
 fn thrown(task: TaskId) -> Option<Finished> {
-    Some(Finished { task, outcome: Outcome::Thrown(b"boom".to_vec()) })
+    Some(Finished {
+        task,
+        outcome: Outcome::Thrown(b"boom".to_vec()),
+    })
 }
 
 #[test]
@@ -58,7 +66,10 @@ fn refuses_tasks_before_start_and_after_stop() {
 fn checks_worker_counts() {
     assert_eq!(Pool::check_worker_count(2).unwrap(), 2);
     for bad in [0, -1, 1_000_000] {
-        assert_eq!(Pool::check_worker_count(bad).unwrap_err().code(), ErrorCode::InvalidWorkerCount);
+        assert_eq!(
+            Pool::check_worker_count(bad).unwrap_err().code(),
+            ErrorCode::InvalidWorkerCount
+        );
     }
 }
 
@@ -75,16 +86,49 @@ fn runs_tasks_in_submission_order_and_delivers_each_outcome_once() {
     assert!(take(&pool, w, ok(t2, "B")).is_none());
 
     let drained = pool.drain(usize::MAX);
-    let values: Vec<_> = drained.iter().map(|d| (d.task, d.outcome.clone())).collect();
-    assert_eq!(values, vec![(t1, Outcome::Value(b"A".to_vec())), (t2, Outcome::Value(b"B".to_vec()))]);
-    assert!(drained.iter().all(|d| d.args.is_none()), "successes carry no arguments");
-    assert!(pool.drain(usize::MAX).is_empty(), "an outcome is drained once");
+    let values: Vec<_> = drained
+        .iter()
+        .map(|d| (d.task, d.outcome.clone()))
+        .collect();
+    assert_eq!(
+        values,
+        vec![
+            (t1, Outcome::Value(b"A".to_vec())),
+            (t2, Outcome::Value(b"B".to_vec()))
+        ]
+    );
+    assert!(
+        drained.iter().all(|d| d.args.is_none()),
+        "successes carry no arguments"
+    );
+    assert!(
+        pool.drain(usize::MAX).is_empty(),
+        "an outcome is drained once"
+    );
     assert_eq!(pool.stats().settling, 2);
 
-    pool.settle(vec![(t1, Decision::Completed), (t2, Decision::DiscardedResult)]).unwrap();
+    assert_eq!(
+        pool.task_args(t1).unwrap().as_bytes(),
+        b"a",
+        "arguments stay available until the decision"
+    );
+    pool.settle(vec![
+        (t1, Decision::Completed),
+        (t2, Decision::DiscardedResult),
+    ])
+    .unwrap();
+    assert!(pool.task_args(t1).is_none());
     let stats = pool.stats();
-    assert_eq!((stats.completed, stats.discarded_results, stats.settling), (1, 1, 0));
-    assert_eq!(pool.settle(vec![(t1, Decision::Completed)]).unwrap_err().code(), ErrorCode::UnknownId);
+    assert_eq!(
+        (stats.completed, stats.discarded_results, stats.settling),
+        (1, 1, 0)
+    );
+    assert_eq!(
+        pool.settle(vec![(t1, Decision::Completed)])
+            .unwrap_err()
+            .code(),
+        ErrorCode::UnknownId
+    );
     pool.audit().unwrap();
 }
 
@@ -93,7 +137,10 @@ fn counts_discarded_arguments_as_submitted() {
     let pool = started(Config::default());
     pool.submit(vec![Payload::new(b"kept")], 3).unwrap();
     let stats = pool.stats();
-    assert_eq!((stats.submitted, stats.accepted, stats.discarded_args), (3, 1, 2));
+    assert_eq!(
+        (stats.submitted, stats.accepted, stats.discarded_args),
+        (3, 1, 2)
+    );
     assert!(stats.is_consistent());
 }
 
@@ -108,7 +155,10 @@ fn drops_an_outcome_from_a_worker_that_does_not_run_the_task() {
     assert!(pool.drain(usize::MAX).is_empty());
     assert_eq!(pool.stats().running, 1);
     take(&pool, w1, ok(t, "real"));
-    assert_eq!(pool.drain(usize::MAX)[0].outcome, Outcome::Value(b"real".to_vec()));
+    assert_eq!(
+        pool.drain(usize::MAX)[0].outcome,
+        Outcome::Value(b"real".to_vec())
+    );
 }
 
 #[test]
@@ -117,7 +167,10 @@ fn a_worker_exit_fails_its_task_with_the_arguments_and_spares_the_queue() {
     let w = pool.register_worker(3).unwrap();
     submit(&pool, &["crash", "later"]);
     let (t, _) = take(&pool, w, None).unwrap();
-    let exit = ExitInfo { code: None, signal: Some("SIGKILL".into()) };
+    let exit = ExitInfo {
+        code: None,
+        signal: Some("SIGKILL".into()),
+    };
     pool.worker_exited(w, exit.clone());
     let d = pool.drain(usize::MAX);
     assert_eq!(d.len(), 1);
@@ -126,27 +179,44 @@ fn a_worker_exit_fails_its_task_with_the_arguments_and_spares_the_queue() {
     assert_eq!(d[0].args.as_ref().unwrap().as_bytes(), b"crash");
     assert_eq!(pool.stats().pending, 1, "queued tasks are untouched");
     assert!(matches!(pool.next(w, ok(t, "late"), NO_WAIT), Step::Retire));
-    assert_eq!(pool.stats().settling, 1, "the dead worker's late outcome is dropped");
+    assert_eq!(
+        pool.stats().settling,
+        1,
+        "the dead worker's late outcome is dropped"
+    );
     pool.audit().unwrap();
 }
 
 #[test]
 fn a_retry_runs_again_with_new_arguments_up_to_the_limit() {
-    let pool = started(Config { max_retries: Some(1), ..Config::default() });
+    let pool = started(Config {
+        max_retries: Some(1),
+        ..Config::default()
+    });
     let w = pool.register_worker(0).unwrap();
     let t = submit(&pool, &["v1"])[0];
     take(&pool, w, None).unwrap();
     take(&pool, w, thrown(t));
     let d = pool.drain(usize::MAX).pop().unwrap();
     assert_eq!((d.attempt, d.can_retry), (0, true));
-    assert_eq!(pool.settle(vec![(t, Decision::Retry(Payload::new(b"v2")))]).unwrap(), 1);
+    assert_eq!(
+        pool.settle(vec![(t, Decision::Retry(Payload::new(b"v2")))])
+            .unwrap(),
+        1
+    );
 
     let (again, args) = take(&pool, w, None).unwrap();
-    assert_eq!((again, args.as_str()), (t, "v2"), "the same task, with the new arguments");
+    assert_eq!(
+        (again, args.as_str()),
+        (t, "v2"),
+        "the same task, with the new arguments"
+    );
     take(&pool, w, thrown(t));
     let d = pool.drain(usize::MAX).pop().unwrap();
     assert_eq!((d.attempt, d.can_retry), (1, false));
-    let err = pool.settle(vec![(t, Decision::Retry(Payload::new(b"v3")))]).unwrap_err();
+    let err = pool
+        .settle(vec![(t, Decision::Retry(Payload::new(b"v3")))])
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::RetryLimit);
     let stats = pool.stats();
     assert_eq!((stats.retried, stats.failed, stats.pending), (1, 1, 0));
@@ -160,12 +230,17 @@ fn a_graceful_stop_returns_queued_arguments_and_lets_running_tasks_finish() {
     submit(&pool, &["running", "queued1", "queued2"]);
     let (t, _) = take(&pool, w, None).unwrap();
     pool.stop(false);
-    let unprocessed: Vec<_> = pool.take_unprocessed().iter().map(|(_, p)| p.as_bytes().to_vec()).collect();
+    let unprocessed: Vec<_> = pool
+        .take_unprocessed()
+        .iter()
+        .map(|(_, p)| p.as_bytes().to_vec())
+        .collect();
     assert_eq!(unprocessed, vec![b"queued1".to_vec(), b"queued2".to_vec()]);
     assert!(matches!(pool.next(w, thrown(t), NO_WAIT), Step::Retire));
     let d = pool.drain(usize::MAX).pop().unwrap();
     // A retry decided while stopping can never run: its arguments come back as unprocessed.
-    pool.settle(vec![(d.task, Decision::Retry(Payload::new(b"retry")))]).unwrap();
+    pool.settle(vec![(d.task, Decision::Retry(Payload::new(b"retry")))])
+        .unwrap();
     assert_eq!(pool.take_unprocessed()[0].1.as_bytes(), b"retry");
     pool.worker_exited(w, ExitInfo::default());
     pool.close();
@@ -186,7 +261,10 @@ fn a_forced_stop_cancels_running_tasks_and_drops_their_late_outcomes() {
     assert_eq!(unprocessed.len(), 2);
     assert!(unprocessed.iter().any(|(id, _)| *id == t));
     assert!(matches!(pool.next(w, ok(t, "late"), NO_WAIT), Step::Retire));
-    assert!(pool.drain(usize::MAX).is_empty(), "no late result for a cancelled task");
+    assert!(
+        pool.drain(usize::MAX).is_empty(),
+        "no late result for a cancelled task"
+    );
     pool.audit().unwrap();
 }
 
@@ -218,7 +296,11 @@ fn the_producer_is_notified_once_per_drain() {
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!(pool.drain(1).len(), 1);
     take(&pool, w, ok(t3, "3"));
-    assert_eq!(calls.load(Ordering::SeqCst), 1, "outcomes are still waiting: no second call");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "outcomes are still waiting: no second call"
+    );
     assert_eq!(pool.drain(usize::MAX).len(), 2);
     let w2 = pool.register_worker(1).unwrap();
     submit(&pool, &["d"]);
@@ -229,7 +311,10 @@ fn the_producer_is_notified_once_per_drain() {
 
 #[test]
 fn a_bounded_queue_refuses_what_does_not_fit() {
-    let pool = started(Config { max_queue: Some(2), ..Config::default() });
+    let pool = started(Config {
+        max_queue: Some(2),
+        ..Config::default()
+    });
     submit(&pool, &["a", "b"]);
     let err = pool.submit(vec![Payload::new(b"c")], 1).unwrap_err();
     assert_eq!(err.code(), ErrorCode::QueueFull);
@@ -240,7 +325,10 @@ fn a_bounded_queue_refuses_what_does_not_fit() {
 fn an_idle_worker_waits_for_work_and_wakes_when_it_arrives() {
     let pool = Arc::new(started(Config::default()));
     let w = pool.register_worker(0).unwrap();
-    assert!(matches!(pool.next(w, None, Duration::from_millis(20)), Step::Idle));
+    assert!(matches!(
+        pool.next(w, None, Duration::from_millis(20)),
+        Step::Idle
+    ));
     let waiter = {
         let pool = Arc::clone(&pool);
         thread::spawn(move || pool.next(w, None, Duration::from_secs(30)))
@@ -274,6 +362,9 @@ fn running_tasks_report_their_worker_slot_and_start() {
     let (t, _) = take(&pool, w, None).unwrap();
     let running = pool.running_tasks();
     assert_eq!(running.len(), 1);
-    assert_eq!((running[0].task, running[0].worker, running[0].slot), (t, w, 5));
+    assert_eq!(
+        (running[0].task, running[0].worker, running[0].slot),
+        (t, w, 5)
+    );
     assert_eq!(running[0].args.as_bytes(), b"slow");
 }

@@ -6,6 +6,8 @@
 //! drains on notification and settles. At the end every original argument must be accounted for
 //! exactly once: completed, failed, or handed back by `stop`.
 
+#![expect(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -16,7 +18,8 @@ use qdmp_core::{Config, Decision, ExitInfo, Finished, Outcome, Payload, Pool, St
 
 /// Arguments are `"<index>:<attempt>"`; the plan depends only on them, so runs are reproducible.
 fn plan(index: u64, attempt: u64) -> u64 {
-    let mut x = index.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ attempt.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    let mut x =
+        index.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ attempt.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
     x ^= x >> 29;
     x % 100
 }
@@ -41,7 +44,11 @@ impl Signal {
     fn wait(&self) {
         let mut ready = self.ready.lock().unwrap();
         while !*ready {
-            ready = self.cv.wait_timeout(ready, Duration::from_millis(5)).unwrap().0;
+            ready = self
+                .cv
+                .wait_timeout(ready, Duration::from_millis(5))
+                .unwrap()
+                .0;
         }
         *ready = false;
     }
@@ -60,14 +67,30 @@ fn worker_loop(pool: Arc<Pool>, slot: u32) {
                     0..=4 => {
                         // Crash mid-task: the engine must fail the task, and the replacement is a
                         // new instance whose calls never touch the old one's task.
-                        pool.worker_exited(me, ExitInfo { code: Some(1), signal: None });
+                        pool.worker_exited(
+                            me,
+                            ExitInfo {
+                                code: Some(1),
+                                signal: None,
+                            },
+                        );
                         me = match pool.register_worker(slot) {
                             Ok(id) => id,
                             Err(_) => return, // stopping: no replacement
                         };
                     }
-                    5..=14 => finished = Some(Finished { task: id, outcome: Outcome::Thrown(args.as_bytes().to_vec()) }),
-                    _ => finished = Some(Finished { task: id, outcome: Outcome::Value(args.as_bytes().to_vec()) }),
+                    5..=14 => {
+                        finished = Some(Finished {
+                            task: id,
+                            outcome: Outcome::Thrown(args.as_bytes().to_vec()),
+                        })
+                    }
+                    _ => {
+                        finished = Some(Finished {
+                            task: id,
+                            outcome: Outcome::Value(args.as_bytes().to_vec()),
+                        })
+                    }
                 }
             }
         }
@@ -120,7 +143,10 @@ fn collect(pool: &Pool, ledger: &Mutex<Ledger>) {
 }
 
 fn run(total: u64, workers: u32, stop_after: Option<u64>, force: bool) {
-    let pool = Arc::new(Pool::new(Config { max_retries: Some(2), ..Config::default() }));
+    let pool = Arc::new(Pool::new(Config {
+        max_retries: Some(2),
+        ..Config::default()
+    }));
     let signal = Arc::new(Signal::default());
     let notified = Arc::clone(&signal);
     pool.set_notifier(Some(Arc::new(move || notified.set())));
@@ -136,8 +162,12 @@ fn run(total: u64, workers: u32, stop_after: Option<u64>, force: bool) {
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let done_submitting = Arc::new(AtomicBool::new(false));
     let collector = {
-        let (pool, ledger, signal, done) =
-            (Arc::clone(&pool), Arc::clone(&ledger), Arc::clone(&signal), Arc::clone(&done_submitting));
+        let (pool, ledger, signal, done) = (
+            Arc::clone(&pool),
+            Arc::clone(&ledger),
+            Arc::clone(&signal),
+            Arc::clone(&done_submitting),
+        );
         thread::spawn(move || loop {
             signal.wait();
             collect(&pool, &ledger);
@@ -153,7 +183,9 @@ fn run(total: u64, workers: u32, stop_after: Option<u64>, force: bool) {
     let mut next = 0;
     while next < submit_upto {
         let end = (next + 97).min(submit_upto);
-        let args: Vec<_> = (next..end).map(|i| Payload::new(format!("{i}:0").as_bytes())).collect();
+        let args: Vec<_> = (next..end)
+            .map(|i| Payload::new(format!("{i}:0").as_bytes()))
+            .collect();
         pool.submit(args, end - next).unwrap();
         next = end;
     }
@@ -180,17 +212,30 @@ fn run(total: u64, workers: u32, stop_after: Option<u64>, force: bool) {
     let ledger = ledger.lock().unwrap();
     let expected = stop_after.unwrap_or(total);
     for index in 0..expected {
-        assert!(ledger.ended.contains_key(&index), "argument {index} was lost");
+        assert!(
+            ledger.ended.contains_key(&index),
+            "argument {index} was lost"
+        );
     }
     assert_eq!(ledger.ended.len() as u64, expected);
     let stats = pool.stats();
     assert!(stats.is_consistent(), "{stats:?}");
     assert_eq!(stats.accepted, expected);
-    assert_eq!(stats.completed + stats.failed + stats.cancelled, expected, "{stats:?}");
+    assert_eq!(
+        stats.completed + stats.failed + stats.cancelled,
+        expected,
+        "{stats:?}"
+    );
     let count = |c| ledger.ended.values().filter(|&&v| v == c).count() as u64;
-    assert_eq!((count('c'), count('f'), count('u')), (stats.completed, stats.failed, stats.cancelled));
+    assert_eq!(
+        (count('c'), count('f'), count('u')),
+        (stats.completed, stats.failed, stats.cancelled)
+    );
     if stop_after.is_some() {
-        assert!(stats.cancelled > 0, "the stop came too late to hand anything back: {stats:?}");
+        assert!(
+            stats.cancelled > 0,
+            "the stop came too late to hand anything back: {stats:?}"
+        );
     }
 }
 

@@ -1,0 +1,87 @@
+//! `WorkerPort`: a worker thread's handle on its producer's engine, attached by registry number.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi::bindgen_prelude::{Buffer, Either};
+use napi_derive::napi;
+use qdmp_core::{Error, Finished, Outcome, Pool, Step, TaskId, WorkerId};
+
+use crate::errors::{id_from_js, to_js, Result};
+use crate::registry;
+
+/// What [`WorkerPort::next`] answers instead of a task's arguments.
+#[napi]
+pub enum WorkerSignal {
+    /// No task arrived within the wait; let the event loop turn, then call again.
+    Idle = 0,
+    /// Exit: the engine is stopping or this worker was retired.
+    Retire = 1,
+}
+
+/// One worker instance's connection to the engine.
+#[napi]
+pub struct WorkerPort {
+    pool: Arc<Pool>,
+    worker: WorkerId,
+    /// The task handed out by the last `next`, whose outcome the following `next` reports.
+    task: Option<TaskId>,
+}
+
+#[napi]
+impl WorkerPort {
+    /// Attaches to engine `pool_id` as worker instance `worker` (registered by the producer).
+    #[napi(factory)]
+    pub fn attach(pool_id: u32, worker: f64) -> Result<WorkerPort> {
+        let worker = id_from_js("worker", worker)?;
+        let pool = registry::lookup(pool_id).ok_or_else(|| {
+            to_js(Error::UnknownId {
+                kind: "engine",
+                id: u64::from(pool_id),
+            })
+        })?;
+        Ok(WorkerPort {
+            pool,
+            worker,
+            task: None,
+        })
+    }
+
+    /// Reports the outcome of the current task (`failed` = it threw; `bytes` = the encoded result
+    /// or error record), then waits up to `wait_ms` for the next task. Returns its encoded
+    /// arguments, or a [`WorkerSignal`].
+    ///
+    /// Blocks this worker thread while it waits, which is the point: an idle worker sleeps in the
+    /// engine's condvar and wakes the moment a task is queued, without a trip through any event loop.
+    #[napi]
+    pub fn next(
+        &mut self,
+        failed: bool,
+        bytes: Option<&[u8]>,
+        wait_ms: u32,
+    ) -> Either<Buffer, WorkerSignal> {
+        let finished = match (self.task.take(), bytes) {
+            (Some(task), Some(bytes)) => {
+                let outcome = if failed {
+                    Outcome::Thrown(bytes.to_vec())
+                } else {
+                    Outcome::Value(bytes.to_vec())
+                };
+                Some(Finished { task, outcome })
+            }
+            _ => None,
+        };
+        match self.pool.next(
+            self.worker,
+            finished,
+            Duration::from_millis(u64::from(wait_ms)),
+        ) {
+            Step::Task { id, args } => {
+                self.task = Some(id);
+                Either::A(args.as_bytes().to_vec().into())
+            }
+            Step::Idle => Either::B(WorkerSignal::Idle),
+            Step::Retire => Either::B(WorkerSignal::Retire),
+        }
+    }
+}

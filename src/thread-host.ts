@@ -1,0 +1,53 @@
+// Spawns worker threads for a ThreadPoolHandler and adapts them to the supervisor's WorkerHandle.
+
+import { join } from 'node:path'
+import { type ResourceLimits, Worker } from 'node:worker_threads'
+
+import { type ErrorRecord, fromErrorRecord } from './error-record'
+import type { Spawner, WorkerExit, WorkerHandle } from './supervisor'
+import type { TargetSpec } from './target'
+import type { ThreadMessage, ThreadWorkerData } from './worker/thread-entry'
+
+const ENTRY = join(__dirname, 'worker', 'thread-entry.js')
+
+/** Settings applied to every worker thread. */
+export interface ThreadSettings {
+  resourceLimits?: ResourceLimits
+}
+
+/** A spawner of worker threads attached to engine `poolId`, running `target`. */
+export function threadSpawner(poolId: number, target: TargetSpec, settings: ThreadSettings): Spawner {
+  return (slot, workerId): WorkerHandle => {
+    const workerData: ThreadWorkerData = { poolId, workerId, target }
+    const worker = new Worker(ENTRY, {
+      workerData,
+      name: `qdmp worker ${slot}`,
+      ...(settings.resourceLimits ? { resourceLimits: settings.resourceLimits } : {}),
+    })
+    let uncaught: unknown
+    worker.on('error', (error) => {
+      uncaught = error
+    })
+    const exited = new Promise<WorkerExit>((resolve) => {
+      worker.once('exit', (code) => resolve({ code, signal: null, ...(uncaught === undefined ? {} : { error: uncaught }) }))
+    })
+    const ready = new Promise<void>((resolve, reject) => {
+      const onMessage = (message: ThreadMessage): void => {
+        worker.off('message', onMessage)
+        if (message.type === 'ready') resolve()
+        else reject(fromErrorRecord(message.error as ErrorRecord))
+      }
+      worker.on('message', onMessage)
+      void exited.then((exit) => {
+        const cause = exit.error instanceof Error ? `: ${exit.error.message}` : ''
+        reject(new Error(`the worker exited with code ${exit.code} while loading the target${cause}`, { cause: exit.error }))
+      })
+    })
+    return {
+      ready,
+      exited,
+      kill: () => void worker.terminate(),
+      setRef: (ref) => (ref ? worker.ref() : worker.unref()),
+    }
+  }
+}

@@ -1,0 +1,69 @@
+// The loop every worker runs: report the last outcome and take the next task in one call to the
+// engine, run it, repeat. The same loop serves worker threads and child processes; only the port
+// (in-process engine or connection to the producer's engine) differs.
+
+import { ByteWriter, decode } from '../codec'
+import { toErrorRecord } from '../error-record'
+import { ErrorCode, QdmpError } from '../errors'
+import { WorkerSignal } from '../native'
+
+/** The engine as a worker sees it. */
+export interface TaskPort {
+  /** Reports the last outcome (if `bytes`), then waits up to `waitMs` for a task. */
+  next(failed: boolean, bytes: Uint8Array | null, waitMs: number): Buffer | WorkerSignal
+}
+
+/** How long one wait for work blocks before the worker lets its event loop turn. */
+const IDLE_WAIT_MS = 50
+/** Busy workers still let their event loop turn this often, so timers and I/O of the target run. */
+const YIELD_EVERY_MS = 10
+
+const turnEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function'
+}
+
+/** Runs tasks until the engine retires this worker. */
+export async function runTasks(port: TaskPort, fn: (args: unknown) => unknown): Promise<void> {
+  const writer = new ByteWriter()
+  let failed = false
+  let outcome: Uint8Array | null = null
+  let lastTurn = performance.now()
+  for (;;) {
+    const next = port.next(failed, outcome, IDLE_WAIT_MS)
+    outcome = null
+    if (typeof next === 'number') {
+      if (next === WorkerSignal.Retire) return
+      await turnEventLoop()
+      lastTurn = performance.now()
+      continue
+    }
+    writer.reset()
+    try {
+      let result = fn(decode(next))
+      if (isThenable(result)) result = await result
+      try {
+        writer.add(result)
+        failed = false
+      } catch (cause) {
+        const error = new QdmpError(
+          ErrorCode.DataClone,
+          `the task's result cannot be cloned to the producer (${(cause as Error).message}); ` +
+            `return plain data: no functions, symbols or class instances with private state`,
+        )
+        writer.add(toErrorRecord(error))
+        failed = true
+      }
+    } catch (thrown) {
+      writer.reset()
+      writer.add(toErrorRecord(thrown))
+      failed = true
+    }
+    outcome = writer.bytes()
+    if (performance.now() - lastTurn >= YIELD_EVERY_MS) {
+      await turnEventLoop()
+      lastTurn = performance.now()
+    }
+  }
+}
