@@ -1,0 +1,121 @@
+import { pathToFileURL } from 'node:url'
+
+import test from 'ava'
+
+import { QdmpError, type Target, ThreadPoolHandler } from '../dist/index.mjs'
+
+import { fixture } from './helpers.js'
+
+async function squares(target: Target<number, number>): Promise<number[]> {
+  const handler = new ThreadPoolHandler<number, number>(target)
+  await handler.start(1)
+  handler.addTasks([2, 3])
+  const [results, errors] = await handler.processResults()
+  await handler.stop()
+  if (errors.length > 0) throw errors[0]
+  return results.sort((a, b) => a - b)
+}
+
+for (const file of ['square.js', 'square.mjs', 'square.cjs', 'square.ts']) {
+  test(`a module target's default export runs: ${file}`, async (t) => {
+    t.deepEqual(await squares(fixture(file)), [4, 9])
+  })
+}
+
+test('a file URL and a file: string are accepted as targets', async (t) => {
+  t.deepEqual(await squares(pathToFileURL(fixture('square.mjs'))), [4, 9])
+  t.deepEqual(await squares(pathToFileURL(fixture('square.mjs')).href), [4, 9])
+})
+
+test('{ filename, name } runs a named export, sync or async', async (t) => {
+  const cube = new ThreadPoolHandler({ filename: fixture('named.mjs'), name: 'cube' })
+  await cube.start(1)
+  cube.addTasks([2])
+  t.deepEqual(await cube.processResults(), [[8], []])
+  await cube.stop()
+
+  const double = new ThreadPoolHandler({ filename: fixture('named.mjs'), name: 'slowDouble' })
+  await double.start(2)
+  double.addTasks([1, 2, 3])
+  const [results] = await double.processResults()
+  t.deepEqual(results.sort(), [2, 4, 6])
+  await double.stop()
+})
+
+test('a self-contained function target runs in the workers, arrow, async or method shorthand', async (t) => {
+  t.deepEqual(await squares((x: number) => x * x), [4, 9])
+  t.deepEqual(
+    await squares(async function square(x: number) {
+      return x * x
+    }),
+    [4, 9],
+  )
+  const methods = {
+    square(x: number) {
+      return x * x
+    },
+  }
+  t.deepEqual(await squares(methods.square), [4, 9])
+})
+
+test('a function target cannot see its closure: using a captured variable fails the task, naming it', async (t) => {
+  const factor = 3
+  const handler = new ThreadPoolHandler((x: number) => x * factor)
+  await handler.start(1)
+  handler.addTasks([1])
+  const [, errors] = await handler.processResults()
+  await handler.stop()
+  t.is(errors.length, 1)
+  t.is((errors[0]!.exception as Error).name, 'ReferenceError')
+  t.regex((errors[0]!.exception as Error).message, /factor/)
+})
+
+test('a native or bound function is refused at construction with ERR_QDMP_INVALID_TARGET', (t) => {
+  for (const target of [Math.max, ((x: number) => x).bind(null)]) {
+    const error = t.throws(() => new ThreadPoolHandler(target), { instanceOf: TypeError })
+    t.is((error as unknown as QdmpError).code, 'ERR_QDMP_INVALID_TARGET')
+    t.true(error instanceof QdmpError)
+  }
+})
+
+test('a target of the wrong type is refused with ERR_QDMP_INVALID_TARGET', (t) => {
+  for (const target of [42, '', null, { filename: 'x.js' }, { name: 'x' }]) {
+    const error = t.throws(() => new ThreadPoolHandler(target as never))
+    t.is((error as QdmpError).code, 'ERR_QDMP_INVALID_TARGET', String(target))
+  }
+})
+
+test('start() rejects naming the path when the target module does not exist, and the handler can start again', async (t) => {
+  const missing = fixture('does-not-exist.mjs')
+  const handler = new ThreadPoolHandler(missing)
+  const error = await t.throwsAsync(handler.start(1))
+  t.is((error as QdmpError).code, 'ERR_QDMP_TARGET_LOAD')
+  t.true(error!.message.includes(missing))
+  t.is(handler.workerCount, 0)
+  const again = await t.throwsAsync(handler.start(1))
+  t.is((again as QdmpError).code, 'ERR_QDMP_TARGET_LOAD', 'the failed start left no half-started state behind')
+})
+
+test('start() rejects naming the path and the cause when the module throws while loading', async (t) => {
+  const handler = new ThreadPoolHandler(fixture('throws-at-load.mjs'))
+  const error = await t.throwsAsync(handler.start(2))
+  t.is((error as QdmpError).code, 'ERR_QDMP_TARGET_LOAD')
+  t.true(error!.message.includes('throws-at-load.mjs'))
+  t.true(error!.message.includes('this module refuses to load'))
+  t.is((error!.cause as Error).message, 'this module refuses to load')
+})
+
+test('start() rejects naming the export when the module lacks it or it is not a function', async (t) => {
+  const noDefault = new ThreadPoolHandler(fixture('no-default.mjs'))
+  const e1 = await t.throwsAsync(noDefault.start(1))
+  t.is((e1 as QdmpError).code, 'ERR_QDMP_TARGET_LOAD')
+  t.regex(e1!.message, /no-default\.mjs.*default export.*helper/)
+
+  const notFn = new ThreadPoolHandler({ filename: fixture('named.mjs'), name: 'notAFunction' })
+  const e2 = await t.throwsAsync(notFn.start(1))
+  t.regex(e2!.message, /"notAFunction".*found: number/)
+
+  const missing = new ThreadPoolHandler({ filename: fixture('named.mjs'), name: 'nope' })
+  const e3 = await t.throwsAsync(missing.start(1))
+  t.regex(e3!.message, /"nope".*cube, notAFunction, slowDouble/)
+})
