@@ -92,6 +92,8 @@ test('unknown or wrongly typed options throw ERR_QDMP_INVALID_OPTION naming the 
     [{ logger: { warn: 1 } }, 'logger', TypeError],
     [{ resourceLimits: { maxOldGenerationSizeMb: -5 } }, 'resourceLimits', RangeError],
     [{ resourceLimits: { heap: 5 } }, 'resourceLimits', TypeError],
+    [{ execArgv: '--inspect' }, 'execArgv', TypeError],
+    [{ execArgv: [1] }, 'execArgv', TypeError],
     ['options', 'options', TypeError],
   ]
   for (const [options, name, type] of cases) {
@@ -101,6 +103,8 @@ test('unknown or wrongly typed options throw ERR_QDMP_INVALID_OPTION naming the 
   }
   const typo = t.throws(() => new ThreadPoolHandler((x: number) => x, { validateArg: () => true } as never))
   t.regex(typo!.message, /did you mean "validateArgs"/)
+  const plural = t.throws(() => new ThreadPoolHandler((x: number) => x, { maxRetry: 3 } as never))
+  t.regex(plural!.message, /did you mean "maxRetries"/)
 })
 
 test('QdmpError matches its TypeError and RangeError twins, and subclasses keep plain instanceof', (t) => {
@@ -110,4 +114,28 @@ test('QdmpError matches its TypeError and RangeError twins, and subclasses keep 
   t.false(new Error('x') instanceof QdmpError)
   const fake = Object.assign(new Error('x'), { code: 'ERR_QDMP_STOPPED' })
   t.false(fake instanceof QdmpError, 'only errors qdmp raised are QdmpErrors')
+})
+
+test('stop() during a pending start() waits for the start, then stops', async (t) => {
+  const handler = new ThreadPoolHandler((x: number) => x)
+  const starting = handler.start(1)
+  const stopping = handler.stop()
+  await starting
+  t.deepEqual(await stopping, { unprocessed: [] })
+  t.is(handler.workerCount, 0)
+  t.is((t.throws(() => handler.addTasks([1])) as QdmpError).code, 'ERR_QDMP_STOPPED')
+})
+
+test('start() while a stop is in progress rejects with ERR_QDMP_ALREADY_STARTED; after it, start() works', async (t) => {
+  const handler = new ThreadPoolHandler((x: number) => x * 3)
+  await handler.start(1)
+  const stopping = handler.stop()
+  const error = await t.throwsAsync(handler.start(1))
+  t.is((error as QdmpError).code, 'ERR_QDMP_ALREADY_STARTED')
+  t.regex(error!.message, /await stop\(\)/)
+  await stopping
+  await handler.start(1)
+  handler.addTasks([2])
+  t.deepEqual(await handler.processResults(), [[6], []])
+  await handler.stop()
 })

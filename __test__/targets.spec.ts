@@ -119,3 +119,15 @@ test('start() rejects naming the export when the module lacks it or it is not a 
   const e3 = await t.throwsAsync(missing.start(1))
   t.regex(e3!.message, /"nope".*cube, notAFunction, slowDouble/)
 })
+
+test('execArgv controls the workers\' Node options: without the TypeScript loader a .ts target cannot load', async (t) => {
+  const plain = new ThreadPoolHandler<number, number>(fixture('square.mjs'), { execArgv: [] })
+  await plain.start(1)
+  plain.addTasks([5])
+  t.deepEqual(await plain.processResults(), [[25], []])
+  await plain.stop()
+  const ts = new ThreadPoolHandler<number, number>(fixture('square.ts'), { execArgv: [] })
+  const error = await t.throwsAsync(ts.start(1))
+  t.is((error as QdmpError).code, 'ERR_QDMP_TARGET_LOAD')
+  t.regex(error!.message, /square\.ts/)
+})

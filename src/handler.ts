@@ -81,8 +81,10 @@ export abstract class Handler<A = any, R = any> {
   readonly #writer = new ByteWriter()
   #phase: Phase = 'idle'
   #supervisor: Supervisor | null = null
+  #starting: Promise<void> | null = null
   #stopping: Promise<StopResult<A>> | null = null
   #forced = false
+  #forceRequested = false
   #lastTaskId = 0
   #busy = false
   #warnedValidateArgs = false
@@ -110,7 +112,12 @@ export abstract class Handler<A = any, R = any> {
    * has loaded the target. Rejects with `ERR_QDMP_TARGET_LOAD` (naming the module and the cause)
    * when the target cannot be loaded, leaving the handler stopped and startable again.
    */
-  async start(workers?: number): Promise<void> {
+  start(workers?: number): Promise<void> {
+    this.#starting = this.#start(workers)
+    return this.#starting
+  }
+
+  async #start(workers: number | undefined): Promise<void> {
     const count = checkWorkerCount(workers)
     checkTargetFile(this.#target)
     try {
@@ -121,6 +128,7 @@ export abstract class Handler<A = any, R = any> {
     this.#phase = 'starting'
     this.#stopping = null
     this.#forced = false
+    this.#forceRequested = false
     this.#native.setNotifier(() => this.#collect())
     const supervisor = new Supervisor(this.#native, this.spawner(this.#native.id, this.#target), count, this.#logger, (slot, cause) =>
       this.#collector.exitCauses.set(slot, cause),
@@ -278,18 +286,24 @@ export abstract class Handler<A = any, R = any> {
     }
     const force = options.force === true
     if (this.#stopping !== null) {
+      this.#forceRequested ||= force
       if (force && !this.#forced && this.#phase === 'stopping') this.#forceStop()
       return this.#stopping
     }
-    if (this.#phase === 'idle' || this.#phase === 'starting') {
-      // Never started (or start() still running, which will fail or finish on its own).
-      return Promise.resolve({ unprocessed: [] })
-    }
-    this.#phase = 'stopping'
-    this.#native.stop(force)
-    if (force) this.#forceStop()
-    this.#stopping = this.#finishStop()
+    if (this.#phase === 'idle' || this.#phase === 'stopped') return Promise.resolve({ unprocessed: [] })
+    this.#forceRequested = force
+    // A stop during start() waits for it: a handler whose start fails is stopped already, one
+    // whose start succeeds is stopped now, and either way stop() resolves after start() settles.
+    const begin = this.#phase === 'starting' ? this.#starting!.then(() => true, () => false) : Promise.resolve(true)
+    this.#stopping = begin.then((started) => (started ? this.#beginStop() : { unprocessed: [] }))
     return this.#stopping
+  }
+
+  #beginStop(): Promise<StopResult<A>> {
+    this.#phase = 'stopping'
+    this.#native.stop(this.#forceRequested)
+    if (this.#forceRequested) this.#forceStop()
+    return this.#finishStop()
   }
 
   #forceStop(): void {
@@ -345,12 +359,12 @@ export abstract class Handler<A = any, R = any> {
 function checkWorkerCount(workers: unknown): number {
   if (workers === undefined) return availableParallelism()
   if (typeof workers !== 'number') {
-    throw new QdmpTypeError(ErrorCode.InvalidWorkerCount, `start(workers): workers must be a number, got ${describeValue(workers)}`)
+    throw new QdmpTypeError(ErrorCode.InvalidWorkerCount, `worker count must be a number, got ${describeValue(workers)}; pass a positive integer or omit it to use every core`)
   }
   if (!Number.isInteger(workers)) {
     throw new QdmpRangeError(
       ErrorCode.InvalidWorkerCount,
-      `start(workers): worker count must be a whole number, got ${workers}; pass a positive integer or omit it to use every core`,
+      `worker count must be a whole number, got ${workers}; pass a positive integer or omit it to use every core`,
     )
   }
   try {
@@ -364,7 +378,7 @@ function rejectedError(rejected: RejectedArgument[], accepted: number): QdmpErro
   const first = rejected[0]!
   const why =
     first.code === ErrorCode.DataClone
-      ? `cannot be cloned (${(first.error as Error)?.message}); task arguments must be structured-cloneable: no functions, symbols or class instances with private state`
+      ? `cannot be cloned (${String((first.error as Error)?.message).replace(/\.$/, '')}); task arguments must be structured-cloneable: no functions, symbols or class instances with private state`
       : `made validateArgs throw (${describeValue(first.error)})`
   const more = rejected.length > 1 ? ` (and ${rejected.length - 1} more, listed in error.rejected)` : ''
   return new QdmpError(

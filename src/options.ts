@@ -82,9 +82,33 @@ export const handlerOptionChecks: Record<string, OptionCheck> = {
   logger: isLogger,
 }
 
+/** Edit distance between two short strings (option names), case-insensitive. */
+function distance(a: string, b: string): number {
+  const x = a.toLowerCase()
+  const y = b.toLowerCase()
+  let row = Array.from({ length: y.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= x.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= y.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1))
+    }
+    row = next
+  }
+  return row[y.length]!
+}
+
+/** The known option a misspelt name most likely meant, if any is close enough. */
 function closest(name: string, known: string[]): string | undefined {
-  const lower = name.toLowerCase()
-  return known.find((k) => k.toLowerCase() === lower || k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()))
+  let best: string | undefined
+  let bestDistance = Math.max(3, Math.floor(name.length / 3)) + 1
+  for (const k of known) {
+    const d = distance(name, k)
+    if (d < bestDistance) {
+      best = k
+      bestDistance = d
+    }
+  }
+  return best
 }
 
 /** Checks an options object against `checks`; unknown keys are errors, `undefined` values are skipped. */

@@ -50,6 +50,7 @@ export class Supervisor {
   readonly #failures: number[]
   readonly #pending = new Set<Promise<void>>()
   readonly #timers = new Set<NodeJS.Timeout>()
+  #started = false
   #stopping = false
   #ref = true
 
@@ -77,7 +78,10 @@ export class Supervisor {
     const handles = this.#slots.map((_, slot) => this.#launch(slot))
     const results = await Promise.allSettled(handles.map((h) => h.ready))
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-    if (failed === undefined) return
+    if (failed === undefined) {
+      this.#started = true
+      return
+    }
     await this.stop(true)
     const cause = failed.reason as Error
     throw new QdmpError(
@@ -111,7 +115,8 @@ export class Supervisor {
     // Settles the task the worker was running (as WorkerExited); queued tasks are untouched.
     this.#native.workerExited(entry.workerId, exit.code, exit.signal)
     if (this.#slots[slot] === entry) this.#slots[slot] = null
-    if (this.#stopping) return
+    // During start() a failed worker fails the start; replacing it would only hide that.
+    if (this.#stopping || !this.#started) return
     if (!entry.ready) this.#failures[slot]!++
     const failures = this.#failures[slot]!
     if (failures >= MAX_CONSECUTIVE_FAILURES) {
@@ -126,15 +131,24 @@ export class Supervisor {
     this.#logger.warn(`worker ${slot} ${how}; starting a replacement`)
     const delay = BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)]!
     if (delay === 0) {
-      this.#launch(slot)
+      this.#relaunch(slot)
       return
     }
     const timer = setTimeout(() => {
       this.#timers.delete(timer)
-      if (!this.#stopping) this.#launch(slot)
+      if (!this.#stopping) this.#relaunch(slot)
     }, delay)
     timer.unref()
     this.#timers.add(timer)
+  }
+
+  #relaunch(slot: number): void {
+    try {
+      this.#launch(slot)
+    } catch (error) {
+      // Runs from an exit event or a timer: an exception here would have no caller to reach.
+      this.#logger.error(`could not start a replacement for worker ${slot}; its slot stays empty`, error)
+    }
   }
 
   /** Workers alive now. */

@@ -12,7 +12,8 @@ const ENTRY = join(__dirname, 'worker', 'thread-entry.js')
 
 /** Settings applied to every worker thread. */
 export interface ThreadSettings {
-  resourceLimits?: ResourceLimits
+  resourceLimits?: ResourceLimits | undefined
+  execArgv?: string[] | undefined
 }
 
 /** A spawner of worker threads attached to engine `poolId`, running `target`. */
@@ -23,6 +24,7 @@ export function threadSpawner(poolId: number, target: TargetSpec, settings: Thre
       workerData,
       name: `qdmp worker ${slot}`,
       ...(settings.resourceLimits ? { resourceLimits: settings.resourceLimits } : {}),
+      ...(settings.execArgv ? { execArgv: settings.execArgv } : {}),
     })
     let uncaught: unknown
     worker.on('error', (error) => {

@@ -14,6 +14,12 @@ import { threadSpawner } from './thread-host'
 export interface ThreadPoolOptions<A = any, R = any> extends HandlerOptions<A, R> {
   /** V8 heap and stack limits of each worker thread; a worker that exceeds them exits (its task fails with `ERR_QDMP_WORKER_EXITED`). */
   resourceLimits?: ResourceLimits
+  /**
+   * Node options of each worker thread. Default: the process's own `process.execArgv`, so a
+   * TypeScript loader given to `node` reaches the workers. Pass `[]` to start workers without it
+   * when the targets are plain JavaScript (loaders can cost a second per worker start).
+   */
+  execArgv?: string[]
 }
 
 const RESOURCE_LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb']
@@ -38,7 +44,19 @@ const isResourceLimits: OptionCheck = (value, name) => {
   }
 }
 
-const threadOptionChecks: Record<string, OptionCheck> = { ...handlerOptionChecks, resourceLimits: isResourceLimits }
+const isStringArray: OptionCheck = (value, name) => {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new QdmpTypeError(ErrorCode.InvalidOption, `options.${name} must be an array of strings, got ${describeValue(value)}`, {
+      option: name,
+    })
+  }
+}
+
+const threadOptionChecks: Record<string, OptionCheck> = {
+  ...handlerOptionChecks,
+  resourceLimits: isResourceLimits,
+  execArgv: isStringArray,
+}
 
 /**
  * Runs a target function in a pool of worker threads.
@@ -61,7 +79,7 @@ export class ThreadPoolHandler<A = any, R = any> extends Handler<A, R> {
   }
 
   protected spawner(poolId: number, target: TargetSpec): Spawner {
-    const { resourceLimits } = this.#settings
-    return threadSpawner(poolId, target, resourceLimits ? { resourceLimits } : {})
+    const { resourceLimits, execArgv } = this.#settings
+    return threadSpawner(poolId, target, { resourceLimits, execArgv })
   }
 }

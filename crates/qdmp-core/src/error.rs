@@ -169,9 +169,10 @@ impl fmt::Display for Error {
                 "worker count must be an integer from 1 to {max}, got {requested}; \
                  pass a positive count or omit it to use every core"
             ),
-            Error::AlreadyStarted => {
-                f.write_str("the handler is already running; call stop() before starting it again")
-            }
+            Error::AlreadyStarted => f.write_str(
+                "start() was called while the handler is running or stopping; \
+                 await stop() before starting it again",
+            ),
             Error::NotStarted { operation } => {
                 write!(
                     f,

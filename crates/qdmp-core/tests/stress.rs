@@ -6,7 +6,10 @@
 //! drains on notification and settles. At the end every original argument must be accounted for
 //! exactly once: completed, failed, or handed back by `stop`.
 
-#![expect(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on any unexpected error"
+)]
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
