@@ -129,5 +129,5 @@ test('execArgv controls the workers\' Node options: without the TypeScript loade
   const ts = new ThreadPoolHandler<number, number>(fixture('square.ts'), { execArgv: [] })
   const error = await t.throwsAsync(ts.start(1))
   t.is((error as QdmpError).code, 'ERR_QDMP_TARGET_LOAD')
-  t.regex(error!.message, /square\.ts/)
+  t.regex(error!.message, /square\.ts.*needs a TypeScript loader/)
 })

@@ -26,7 +26,19 @@ export async function loadTarget(spec: TargetSpec): Promise<(args: unknown) => u
   if (spec.kind === 'source') {
     return new Function(`return ${spec.source}`)() as (args: unknown) => unknown
   }
-  const mod = (await import(spec.url)) as Record<string, unknown>
+  let mod: Record<string, unknown>
+  try {
+    mod = (await import(spec.url)) as Record<string, unknown>
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+      throw new Error(
+        `${(error as Error).message}; a TypeScript target needs a TypeScript loader in the workers: start node with ` +
+          `one (e.g. --import @swc-node/register/esm-register) and leave options.execArgv unset so workers inherit it`,
+        { cause: error },
+      )
+    }
+    throw error
+  }
   const fn = pickExport(mod, spec.exportName)
   if (typeof fn !== 'function') {
     const what = spec.exportName === 'default' ? 'a default export' : `an export named ${JSON.stringify(spec.exportName)}`
