@@ -40,6 +40,7 @@ test('a thrown non-Error value is wrapped with the value kept, not lost', async 
   const fromNumber = (await failureOf({ kind: 'throw-number' })).exception as ThrownValueError
   t.is(fromNumber.value, 42)
   t.regex(fromNumber.message, /42/)
+  t.false(fromNumber.stack!.includes('error-record'), 'no stack pointing into qdmp itself')
 })
 
 test('a result that cannot be cloned is reported with ERR_QDMP_DATA_CLONE and the arguments', async (t) => {

@@ -24,12 +24,22 @@ export class Collector<A, R> {
   /** Why a worker slot last exited (an uncaught error), for the WorkerExitedError of its task. */
   readonly exitCauses = new Map<number, unknown>()
   readonly #retryWriter = new ByteWriter(1024)
+  /** Whether the target is a function shipped as source, which loses its closure on the way. */
+  readonly #functionTarget: boolean
+  #hintedClosure = false
 
-  constructor(native: NativePoolType, options: HandlerOptions<A, R>, logger: Logger, queue: OutcomeQueue<R>) {
+  constructor(
+    native: NativePoolType,
+    options: HandlerOptions<A, R>,
+    logger: Logger,
+    queue: OutcomeQueue<R>,
+    functionTarget: boolean,
+  ) {
     this.#native = native
     this.#options = options
     this.#logger = logger
     this.#queue = queue
+    this.#functionTarget = functionTarget
   }
 
   /** Drains and settles every waiting outcome. Returns how many there were. */
@@ -113,7 +123,18 @@ export class Collector<A, R> {
     this.#queue.push({ ok: false, error })
   }
 
+  #hintClosure(error: Error): void {
+    if (!this.#functionTarget || this.#hintedClosure || !(error instanceof ReferenceError)) return
+    this.#hintedClosure = true
+    this.#logger.warn(
+      `the task function threw "${error.message}". A function target runs in the workers from its source ` +
+        `text, without its surrounding scope: it cannot use closures or require(). Pass values in the task ` +
+        `arguments, load modules with await import() inside it, or use a module target. (Warned once.)`,
+    )
+  }
+
   #onFailure(error: Error, args: A, canRetry: boolean): Settled {
+    this.#hintClosure(error)
     const traceback = error.stack ?? ''
     const code: QdmpErrorCode = error instanceof QdmpError ? error.code : ErrorCode.TaskFailed
     const report = (options: { code?: QdmpErrorCode; cause?: unknown } = {}): Settled => {

@@ -123,6 +123,8 @@ export class ThrownValueError extends QdmpError {
 
   constructor(value: unknown, description: string) {
     super(ErrorCode.ThrownValue, `the target threw a non-Error value: ${description}`, { value })
+    // A non-Error carries no stack; one pointing into qdmp's own code would only mislead.
+    this.stack = `${this.name}: ${this.message}\n    (no stack trace: the thrown value was not an Error)`
   }
 }
 

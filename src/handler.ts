@@ -96,7 +96,7 @@ export abstract class Handler<A = any, R = any> {
     this.#logger = options?.logger ? completeLogger(options.logger) : defaultLogger
     const maxRetries = options?.maxRetries
     this.#native = new NativePool(maxRetries === undefined || maxRetries === Number.POSITIVE_INFINITY ? {} : { maxRetries })
-    this.#collector = new Collector(this.#native, this.#options, this.#logger, this.#queue)
+    this.#collector = new Collector(this.#native, this.#options, this.#logger, this.#queue, this.#target.kind === 'source')
   }
 
   /** How this handler starts a worker. */

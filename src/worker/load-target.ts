@@ -41,10 +41,9 @@ export async function loadTarget(spec: TargetSpec): Promise<(args: unknown) => u
   }
   const fn = pickExport(mod, spec.exportName)
   if (typeof fn !== 'function') {
-    const what = spec.exportName === 'default' ? 'a default export' : `an export named ${JSON.stringify(spec.exportName)}`
-    throw new TypeError(
-      `${spec.display} has no ${what} that is a function (found: ${typeof fn}); its exports: ${exportNames(mod)}`,
-    )
+    // The producer prefixes the module's path, so the message names only what is missing.
+    const what = spec.exportName === 'default' ? 'the default export' : `the export ${JSON.stringify(spec.exportName)}`
+    throw new TypeError(`${what} is not a function (found: ${typeof fn}); the module exports: ${exportNames(mod)}`)
   }
   return fn as (args: unknown) => unknown
 }

@@ -118,15 +118,30 @@ impl Pool {
     }
 
     /// Called by a worker: records the outcome of its last task (if any), then returns the next
-    /// task, waiting up to `wait` for one.
+    /// task, waiting up to `wait` for one. Reporting and taking happen under one lock, so a busy
+    /// worker is never seen idle between two tasks while work is queued; the producer is notified
+    /// after the lock is released, before any wait.
     pub fn next(&self, worker: WorkerId, finished: Option<Finished>, wait: Duration) -> Step {
-        if let Some(finished) = finished {
-            let (_, notify) = self.lock().state.finish(worker, finished, Instant::now());
-            if notify {
-                self.notify();
-            }
+        let mut locked = self.lock();
+        let now = Instant::now();
+        let notify = finished.is_some_and(|f| locked.state.finish(worker, f, now).1);
+        let step = match locked.state.take(worker, now) {
+            Take::Task(id, args) => Some(Step::Task { id, args }),
+            Take::Retire => Some(Step::Retire),
+            Take::Empty if wait.is_zero() => Some(Step::Idle),
+            Take::Empty => None,
+        };
+        drop(locked);
+        if notify {
+            self.notify();
         }
-        let deadline = Instant::now() + wait;
+        match step {
+            Some(step) => step,
+            None => self.wait_for_task(worker, now + wait),
+        }
+    }
+
+    fn wait_for_task(&self, worker: WorkerId, deadline: Instant) -> Step {
         let mut locked = self.lock();
         loop {
             let now = Instant::now();

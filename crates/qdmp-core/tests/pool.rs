@@ -371,3 +371,19 @@ fn running_tasks_report_their_worker_slot_and_start() {
     );
     assert_eq!(running[0].args.as_bytes(), b"slow");
 }
+
+#[test]
+fn reporting_an_outcome_and_taking_the_next_task_is_one_step() {
+    let pool = Arc::new(started(Config::default()));
+    let w = pool.register_worker(0).unwrap();
+    submit(&pool, &["a", "b"]);
+    let (t1, _) = take(&pool, w, None).unwrap();
+    let observer = Arc::clone(&pool);
+    // The notifier runs right after the outcome is recorded: the next task must already be taken.
+    pool.set_notifier(Some(Arc::new(move || {
+        let s = observer.stats();
+        assert_eq!((s.pending, s.running, s.settling), (0, 1, 1), "{s:?}");
+    })));
+    let (t2, _) = take(&pool, w, ok(t1, "A")).unwrap();
+    assert_ne!(t1, t2);
+}
