@@ -1,4 +1,7 @@
 // Shared by the specs: fixture paths and small utilities. No test lives here.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** The absolute path of a fixture module. */
@@ -8,3 +11,21 @@ export function fixture(name: string): string {
 
 /** Resolves after `ms` milliseconds; only for fixtures that must be slow, never to wait on events. */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * A gate for `{ kind: 'block', file }` fixture tasks: they run until `open()` is called, so a test
+ * can act while they are surely running, without timing windows.
+ */
+export function gate(): { file: string; open: () => void } {
+  const file = join(mkdtempSync(join(tmpdir(), 'qdmp-gate-')), 'open')
+  return { file, open: () => writeFileSync(file, '') }
+}
+
+/** Waits until `condition()` holds, checking every few milliseconds; throws after `timeoutMs`. */
+export async function eventually(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+}

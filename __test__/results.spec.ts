@@ -2,9 +2,9 @@ import test from 'ava'
 
 import { ThreadPoolHandler } from '../dist/index.mjs'
 
-import { fixture } from './helpers.js'
+import { fixture, gate } from './helpers.js'
 
-type Job = { kind: 'sleep'; ms: number; value: number } | { kind: 'ok'; value: number }
+type Job = { kind: 'sleep'; ms: number; value: number } | { kind: 'ok'; value: number } | { kind: 'block'; file: string; value: number }
 
 test('each result is returned exactly once across calls (the Python version returned old ones again)', async (t) => {
   const handler = new ThreadPoolHandler((x: number) => x)
@@ -46,10 +46,12 @@ test('processResults(count) resolves as soon as that many are ready, and never w
 })
 
 test('processResults(count, { wait: false }) returns what is ready without waiting', async (t) => {
+  const { file, open } = gate()
   const handler = new ThreadPoolHandler<Job>(fixture('failures.mjs'))
   await handler.start(1)
-  handler.addTasks([{ kind: 'sleep', ms: 300, value: 1 }])
+  handler.addTasks([{ kind: 'block', file, value: 1 }])
   t.deepEqual(await handler.processResults(10, { wait: false }), [[], []])
+  open()
   t.deepEqual(await handler.processResults(10), [[1], []])
   await handler.stop()
 })
