@@ -15,4 +15,6 @@ pub struct Config {
     pub max_queue: Option<usize>,
     /// How long a task may run once a worker picked it up; `None` = no limit.
     pub task_timeout: Option<Duration>,
+    /// How long a worker may wait for work before it exits; `None` = never.
+    pub idle_timeout: Option<Duration>,
 }

@@ -23,15 +23,21 @@
 //!    arguments through [`Pool::take_unprocessed`]; a retry decided while stopping is handed back the
 //!    same way. Nothing accepted is ever dropped silently.
 //! 5. The producer's notifier is never called with the lock held, and at most once per drain.
+//! 6. An interrupted task (timed out, restarted, cancelled) is taken off its worker at once and
+//!    the worker is retired and terminated; a task never waits on a frozen worker, and a frozen
+//!    worker's late outcome is dropped (2.).
 //!
 //! [`Pool::audit`] re-derives the counters and cross-links from the records.
 
 mod config;
 mod error;
+mod faults;
 mod id_map;
 mod notify;
+pub mod os;
 mod payload;
 mod pool;
+pub mod remote;
 mod state;
 mod stats;
 mod task;
@@ -39,10 +45,11 @@ mod worker;
 
 pub use config::{Config, MAX_WORKERS};
 pub use error::{Error, ErrorCode, Result};
+pub use faults::Cancellation;
 pub use notify::Notify;
 pub use payload::Payload;
 pub use pool::{Pool, DEFAULT_IDLE_WAIT};
 pub use state::RunningTask;
 pub use stats::Stats;
 pub use task::{Decision, Delivery, ExitInfo, Outcome, TaskId};
-pub use worker::{Finished, Step, WorkerId};
+pub use worker::{Departure, Finished, Step, Terminate, Terminator, WorkerId};

@@ -1,49 +1,144 @@
 //! `Pool`: the thread-safe engine. One mutex guards the [`State`]; idle workers block on a condvar
-//! until tasks arrive; the producer is woken through a coalescing [`Notify`].
+//! until tasks arrive; a watchdog thread enforces `task_timeout`; the producer is woken through a
+//! coalescing [`Notify`].
 //!
 //! # Implementation details
 //! Workers call [`Pool::next`] from their own threads (worker threads of Node, or the engine's
 //! proxy threads for child processes), handing in the outcome of their last task and receiving the
-//! next one in one lock round trip. The producer is never called under the lock: transitions report
-//! whether a notification is due, and the call happens after the guard is dropped, so a notifier
-//! that re-enters the engine cannot deadlock.
+//! next one in one lock round trip. Nothing outside the engine is called under the lock:
+//! transitions return a [`Followup`] (terminators to call, whether to wake the producer), which is
+//! carried out after the guard is dropped, so a notifier or terminator that re-enters the engine
+//! cannot deadlock.
+//!
+//! The watchdog sleeps until the earliest deadline of a running task (`since + task_timeout`), or
+//! indefinitely while nothing runs; a worker that starts a task wakes it only in the latter case,
+//! since every later start has a later deadline.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, MAX_WORKERS};
 use crate::error::{Error, Result};
+use crate::faults::{Cancellation, Followup};
 use crate::notify::Notify;
 use crate::payload::Payload;
 use crate::state::{RunningTask, State, Take};
 use crate::stats::Stats;
 use crate::task::{Decision, Delivery, ExitInfo, TaskId};
-use crate::worker::{Finished, Step, WorkerId};
+use crate::worker::{Departure, Finished, Step, Terminator, WorkerId};
 
 struct Locked {
     state: State,
     /// Workers blocked in `next`, so that submitting wakes no more threads than can use the work.
     waiting: usize,
+    /// The watchdog is asleep with no deadline (nothing was running when it last looked).
+    watchdog_idle: bool,
+    /// Set when the pool is dropped: the watchdog exits.
+    shutdown: bool,
+}
+
+struct Shared {
+    locked: Mutex<Locked>,
+    /// Signalled when tasks are queued and when workers must retire.
+    work: Condvar,
+    /// Signalled when the watchdog must look again (a first task started, or shutdown).
+    watch: Condvar,
+    notifier: RwLock<Option<Arc<dyn Notify>>>,
+}
+
+impl Shared {
+    // The state machine never panics while holding the lock, but a panic in a test harness or a
+    // future bug must not turn every later call into a second panic: the state stays usable.
+    fn lock(&self) -> MutexGuard<'_, Locked> {
+        self.locked.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn notify(&self) {
+        let notifier = self
+            .notifier
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(notifier) = notifier {
+            notifier.notify();
+        }
+    }
+
+    /// Carries out what a transition asked for; call it with the lock released.
+    fn follow(&self, followup: Followup) {
+        for terminator in followup.kill {
+            terminator.0.terminate();
+        }
+        if followup.notify {
+            self.notify();
+        }
+    }
+}
+
+fn run_watchdog(shared: &Shared) {
+    let mut locked = shared.lock();
+    loop {
+        if locked.shutdown {
+            return;
+        }
+        let mut followup = Followup::default();
+        let next = locked.state.expire(Instant::now(), &mut followup);
+        if !followup.kill.is_empty() || followup.notify {
+            drop(locked);
+            shared.follow(followup);
+            locked = shared.lock();
+            continue;
+        }
+        locked.watchdog_idle = next.is_none();
+        locked = match next {
+            Some(deadline) => {
+                let wait = deadline.saturating_duration_since(Instant::now());
+                match shared.watch.wait_timeout(locked, wait) {
+                    Ok((guard, _)) => guard,
+                    Err(poisoned) => poisoned.into_inner().0,
+                }
+            }
+            None => shared
+                .watch
+                .wait(locked)
+                .unwrap_or_else(PoisonError::into_inner),
+        };
+    }
 }
 
 /// The task engine shared by the producer and every worker.
 pub struct Pool {
-    locked: Mutex<Locked>,
-    /// Signalled when tasks are queued and when workers must retire.
-    work: Condvar,
-    notifier: RwLock<Option<Arc<dyn Notify>>>,
+    shared: Arc<Shared>,
+    watchdog: Option<JoinHandle<()>>,
 }
 
 impl Pool {
-    /// A new engine in the `Created` phase.
+    /// A new engine in the `Created` phase, with a watchdog thread when `task_timeout` is set.
     pub fn new(config: Config) -> Pool {
-        Pool {
+        let timed = config.task_timeout.is_some();
+        let shared = Arc::new(Shared {
             locked: Mutex::new(Locked {
                 state: State::new(config),
                 waiting: 0,
+                watchdog_idle: true,
+                shutdown: false,
             }),
             work: Condvar::new(),
+            watch: Condvar::new(),
             notifier: RwLock::new(None),
+        });
+        let watchdog = timed.then(|| {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("qdmp-watchdog".into())
+                .spawn(move || run_watchdog(&shared))
+        });
+        // Without its watchdog thread (the OS refused one) the engine still works, only without
+        // time limits; there is no caller here to report to, so limits are simply not enforced.
+        Pool {
+            shared,
+            watchdog: watchdog.and_then(std::result::Result::ok),
         }
     }
 
@@ -58,10 +153,8 @@ impl Pool {
         }
     }
 
-    // The state machine never panics while holding the lock, but a panic in a test harness or a
-    // future bug must not turn every later call into a second panic: the state stays usable.
     fn lock(&self) -> MutexGuard<'_, Locked> {
-        self.locked.lock().unwrap_or_else(PoisonError::into_inner)
+        self.shared.lock()
     }
 
     /// The settings it was built with.
@@ -72,20 +165,10 @@ impl Pool {
     /// Sets (or clears) who is woken when outcomes are waiting.
     pub fn set_notifier(&self, notifier: Option<Arc<dyn Notify>>) {
         *self
+            .shared
             .notifier
             .write()
             .unwrap_or_else(PoisonError::into_inner) = notifier;
-    }
-
-    fn notify(&self) {
-        let notifier = self
-            .notifier
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        if let Some(notifier) = notifier {
-            notifier.notify();
-        }
     }
 
     fn wake_workers(&self, locked: &Locked, tasks: usize) {
@@ -93,9 +176,9 @@ impl Pool {
             return;
         }
         if tasks >= locked.waiting {
-            self.work.notify_all();
+            self.shared.work.notify_all();
         } else {
-            (0..tasks).for_each(|_| self.work.notify_one());
+            (0..tasks).for_each(|_| self.shared.work.notify_one());
         }
     }
 
@@ -117,6 +200,11 @@ impl Pool {
         self.lock().state.register_worker(slot)
     }
 
+    /// Lets the engine end `worker` itself when it must (a process it can kill).
+    pub fn set_terminator(&self, worker: WorkerId, terminator: Terminator) -> bool {
+        self.lock().state.set_terminator(worker, terminator)
+    }
+
     /// Called by a worker: records the outcome of its last task (if any), then returns the next
     /// task, waiting up to `wait` for one. Reporting and taking happen under one lock, so a busy
     /// worker is never seen idle between two tasks while work is queued; the producer is notified
@@ -126,18 +214,28 @@ impl Pool {
         let now = Instant::now();
         let notify = finished.is_some_and(|f| locked.state.finish(worker, f, now).1);
         let step = match locked.state.take(worker, now) {
-            Take::Task(id, args) => Some(Step::Task { id, args }),
+            Take::Task(id, args) => {
+                self.wake_watchdog(&mut locked);
+                Some(Step::Task { id, args })
+            }
             Take::Retire => Some(Step::Retire),
             Take::Empty if wait.is_zero() => Some(Step::Idle),
             Take::Empty => None,
         };
         drop(locked);
         if notify {
-            self.notify();
+            self.shared.notify();
         }
         match step {
             Some(step) => step,
             None => self.wait_for_task(worker, now + wait),
+        }
+    }
+
+    fn wake_watchdog(&self, locked: &mut Locked) {
+        if locked.watchdog_idle && self.watchdog.is_some() {
+            locked.watchdog_idle = false;
+            self.shared.watch.notify_one();
         }
     }
 
@@ -146,12 +244,24 @@ impl Pool {
         loop {
             let now = Instant::now();
             match locked.state.take(worker, now) {
-                Take::Task(id, args) => return Step::Task { id, args },
+                Take::Task(id, args) => {
+                    self.wake_watchdog(&mut locked);
+                    return Step::Task { id, args };
+                }
                 Take::Retire => return Step::Retire,
                 Take::Empty if now >= deadline => return Step::Idle,
                 Take::Empty => {
+                    // Wake in time to retire for idleness, too (`take` decides it).
+                    let until = locked
+                        .state
+                        .idle_deadline(worker)
+                        .map_or(deadline, |idle| idle.min(deadline));
                     locked.waiting += 1;
-                    locked = match self.work.wait_timeout(locked, deadline - now) {
+                    locked = match self
+                        .shared
+                        .work
+                        .wait_timeout(locked, until.saturating_duration_since(now))
+                    {
                         Ok((guard, _)) => guard,
                         Err(poisoned) => poisoned.into_inner().0,
                     };
@@ -161,24 +271,69 @@ impl Pool {
         }
     }
 
-    /// Records that a worker exited; its task, if any, ends with `WorkerExited`.
-    pub fn worker_exited(&self, worker: WorkerId, exit: ExitInfo) {
-        let notify = self.lock().state.worker_exited(worker, exit);
+    /// Records that a worker exited; its task, if any, ends with `WorkerExited`. Returns why it left.
+    pub fn worker_exited(&self, worker: WorkerId, exit: ExitInfo) -> Departure {
+        let (departure, notify) = self.lock().state.worker_exited(worker, exit);
         if notify {
-            self.notify();
+            self.shared.notify();
         }
+        departure
     }
 
     /// Makes a worker take no more tasks; it gets [`Step::Retire`] from its next call.
     pub fn retire_worker(&self, worker: WorkerId) -> bool {
         let live = self.lock().state.retire(worker);
-        self.work.notify_all();
+        self.shared.work.notify_all();
         live
+    }
+
+    /// Ends, with a `TimedOut` outcome, every task running for `age` or longer, and terminates its
+    /// worker. Returns how many.
+    pub fn interrupt_older_than(&self, age: Duration) -> usize {
+        let mut followup = Followup::default();
+        let count = self
+            .lock()
+            .state
+            .interrupt_older_than(age, Instant::now(), &mut followup);
+        self.shared.follow(followup);
+        count
+    }
+
+    /// Cancels tasks; see [`Cancellation`].
+    pub fn cancel(&self, tasks: &[TaskId]) -> Vec<Cancellation> {
+        let mut followup = Followup::default();
+        let out = {
+            let mut locked = self.lock();
+            tasks
+                .iter()
+                .map(|&task| locked.state.cancel(task, &mut followup))
+                .collect()
+        };
+        self.shared.follow(followup);
+        out
+    }
+
+    /// Ends every queued task with `Abandoned`: no worker can start to run it. Returns how many.
+    pub fn abandon_queued(&self) -> usize {
+        let mut followup = Followup::default();
+        let count = self.lock().state.abandon_queued(&mut followup);
+        self.shared.follow(followup);
+        count
+    }
+
+    /// Restarts every worker's idle clock.
+    pub fn touch_workers(&self) {
+        self.lock().state.touch_workers(Instant::now());
     }
 
     /// Hands up to `max` waiting outcomes to the producer.
     pub fn drain(&self, max: usize) -> Vec<Delivery> {
         self.lock().state.drain(max)
+    }
+
+    /// The workers the producer must terminate (interrupted, with no terminator of their own).
+    pub fn take_terminations(&self) -> Vec<WorkerId> {
+        self.lock().state.take_terminations()
     }
 
     /// Applies the producer's decisions on drained outcomes; see [`State::settle`].
@@ -194,13 +349,13 @@ impl Pool {
     /// Stops accepting tasks, cancels queued ones (and running ones with `force`), retires workers.
     pub fn stop(&self, force: bool) {
         self.lock().state.stop(force);
-        self.work.notify_all();
+        self.shared.work.notify_all();
     }
 
     /// Ends a stop once the workers are gone; see [`State::close`].
     pub fn close(&self) {
         self.lock().state.close();
-        self.work.notify_all();
+        self.shared.work.notify_all();
     }
 
     /// Arguments of the tasks cancelled by `stop` since the last call.
@@ -231,6 +386,17 @@ impl Pool {
     /// Checks every invariant against the records; for tests and debugging.
     pub fn audit(&self) -> std::result::Result<(), String> {
         self.lock().state.audit()
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.lock().shutdown = true;
+        self.shared.watch.notify_all();
+        if let Some(watchdog) = self.watchdog.take() {
+            // The watchdog only waits on `watch` and never panics; joining bounds its life by ours.
+            let _ = watchdog.join();
+        }
     }
 }
 

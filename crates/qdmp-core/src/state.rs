@@ -14,7 +14,7 @@ use crate::id_map::IdMap;
 use crate::payload::Payload;
 use crate::stats::Stats;
 use crate::task::{Decision, Delivery, ExitInfo, Outcome, Task, TaskId, TaskState};
-use crate::worker::{Finished, WorkerId, WorkerRec};
+use crate::worker::{Departure, Finished, WorkerId, WorkerRec};
 
 /// The engine's lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,21 +54,25 @@ pub struct RunningTask {
 
 #[derive(Debug)]
 pub(crate) struct State {
-    config: Config,
+    pub(crate) config: Config,
     pub phase: Phase,
     next_task: TaskId,
     next_worker: WorkerId,
     /// Every accepted task not yet finished by a decision (or a cancellation).
-    tasks: IdMap<Task>,
-    /// Ids of queued tasks, oldest first. Invariant: holds exactly the `Queued` tasks.
+    pub(crate) tasks: IdMap<Task>,
+    /// Ids of queued tasks, oldest first. Invariant: every `Queued` task is here once; ids of
+    /// tasks cancelled while queued stay until a worker's take skips them.
     queue: VecDeque<TaskId>,
     /// Outcomes not yet drained, in completion order, with the slot that produced them.
     /// Invariant: holds exactly the `Done` tasks.
     done: VecDeque<(TaskId, u32, Outcome)>,
-    workers: IdMap<WorkerRec>,
-    /// Whether the producer was told that `done` is non-empty and has not drained it since.
+    pub(crate) workers: IdMap<WorkerRec>,
+    /// Workers the producer must terminate (interrupted, and with no terminator of their own).
+    pub(crate) terminations: Vec<WorkerId>,
+    /// Whether the producer was told that `done` or `terminations` is non-empty and has not
+    /// emptied both since.
     notified: bool,
-    stats: Stats,
+    pub(crate) stats: Stats,
     /// Arguments of tasks cancelled by `stop`, not yet handed to the producer.
     unprocessed: Vec<(TaskId, Payload)>,
 }
@@ -84,6 +88,7 @@ impl State {
             queue: VecDeque::new(),
             done: VecDeque::new(),
             workers: IdMap::default(),
+            terminations: Vec::new(),
             notified: false,
             stats: Stats::default(),
             unprocessed: Vec::new(),
@@ -166,6 +171,8 @@ impl State {
             running: None,
             retired: false,
             last_active: Instant::now(),
+            idle_exit: false,
+            terminator: None,
         };
         self.workers.insert(id, rec);
         Ok(id)
@@ -199,7 +206,28 @@ impl State {
             self.stats.running += 1;
             return Take::Task(id, task.args.clone());
         }
+        if let Some(idle) = self.config.idle_timeout {
+            if now >= rec.last_active + idle {
+                rec.retired = true;
+                rec.idle_exit = true;
+                return Take::Retire;
+            }
+        }
         Take::Empty
+    }
+
+    /// The ids of the queued tasks, oldest first (the queue without the ids it skips).
+    pub(crate) fn queued_ids(&self) -> impl Iterator<Item = TaskId> + '_ {
+        self.queue
+            .iter()
+            .copied()
+            .filter(|id| self.tasks.get(id).map(|t| t.state) == Some(TaskState::Queued))
+    }
+
+    /// When `worker`, waiting for work, would exit for being idle.
+    pub fn idle_deadline(&self, worker: WorkerId) -> Option<Instant> {
+        let idle = self.config.idle_timeout?;
+        self.workers.get(&worker).map(|rec| rec.last_active + idle)
     }
 
     /// Records `worker`'s outcome for its task. Returns `(accepted, notify)`: whether the outcome
@@ -222,26 +250,48 @@ impl State {
     }
 
     /// Moves a running task to `Done`. Returns whether the producer must be notified.
-    fn end_attempt(&mut self, task: TaskId, slot: u32, outcome: Outcome) -> bool {
+    pub(crate) fn end_attempt(&mut self, task: TaskId, slot: u32, outcome: Outcome) -> bool {
         if let Some(t) = self.tasks.get_mut(&task) {
             t.state = TaskState::Done;
             self.done.push_back((task, slot, outcome));
             self.stats.running -= 1;
             self.stats.settling += 1;
         }
-        !mem::replace(&mut self.notified, true)
+        self.wake_due()
+    }
+
+    /// Whether the producer must be woken now: something waits for it and it was not told yet.
+    pub(crate) fn wake_due(&mut self) -> bool {
+        if self.notified || (self.done.is_empty() && self.terminations.is_empty()) {
+            return false;
+        }
+        self.notified = true;
+        true
+    }
+
+    fn rearm_if_empty(&mut self) {
+        if self.done.is_empty() && self.terminations.is_empty() {
+            self.notified = false;
+        }
     }
 
     /// Removes `worker` (it exited). A task it was running ends with `WorkerExited`.
-    /// Returns whether the producer must be notified.
-    pub fn worker_exited(&mut self, worker: WorkerId, exit: ExitInfo) -> bool {
+    /// Returns why it left, and whether the producer must be notified.
+    pub fn worker_exited(&mut self, worker: WorkerId, exit: ExitInfo) -> (Departure, bool) {
         let Some(rec) = self.workers.remove(&worker) else {
-            return false;
+            return (Departure::Unknown, false);
         };
-        match rec.running {
+        self.terminations.retain(|&w| w != worker);
+        let departure = match (rec.idle_exit, rec.retired) {
+            (true, _) => Departure::Idle,
+            (false, true) => Departure::Retired,
+            (false, false) => Departure::Unexpected,
+        };
+        let notify = match rec.running {
             Some(task) => self.end_attempt(task, rec.slot, Outcome::WorkerExited(exit)),
             None => false,
-        }
+        };
+        (departure, notify)
     }
 
     /// Marks `worker` so that it takes no more tasks. Returns whether it was live.
@@ -275,9 +325,14 @@ impl State {
                 args,
             });
         }
-        if self.done.is_empty() {
-            self.notified = false;
-        }
+        self.rearm_if_empty();
+        out
+    }
+
+    /// The workers the producer must terminate, since the last call.
+    pub fn take_terminations(&mut self) -> Vec<WorkerId> {
+        let out = mem::take(&mut self.terminations);
+        self.rearm_if_empty();
         out
     }
 

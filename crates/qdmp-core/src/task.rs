@@ -55,6 +55,8 @@ pub enum Outcome {
         /// The limit it exceeded.
         limit: Duration,
     },
+    /// No worker can run it: every slot failed to start its worker.
+    Abandoned,
 }
 
 impl Outcome {

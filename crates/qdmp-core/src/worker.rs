@@ -1,5 +1,6 @@
 //! Worker instances as the engine sees them: which slot they fill and what they run.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::payload::Payload;
@@ -18,8 +19,43 @@ pub(crate) struct WorkerRec {
     pub running: Option<TaskId>,
     /// Set when the worker must take no more tasks (stop, scale-down, replacement).
     pub retired: bool,
-    /// When it last finished or took a task (or registered).
+    /// When it last finished or took a task (or registered, or its idle clock was reset).
     pub last_active: Instant,
+    /// Set when it was retired for staying idle past `idle_timeout`.
+    pub idle_exit: bool,
+    /// How the engine ends it at once, when it can (a process it can kill); `None` means the
+    /// producer must do it (a thread only its producer can terminate).
+    pub terminator: Option<Terminator>,
+}
+
+/// Ends a worker at once, from any thread: kills a process, for instance.
+pub trait Terminate: Send + Sync {
+    /// Ends the worker; returns whether it could.
+    fn terminate(&self) -> bool;
+}
+
+/// A shared [`Terminate`] (a newtype so that worker records stay `Debug`).
+#[derive(Clone)]
+pub struct Terminator(pub Arc<dyn Terminate>);
+
+impl std::fmt::Debug for Terminator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Terminator")
+    }
+}
+
+/// Why a worker left, as [`crate::Pool::worker_exited`] reports it to the supervisor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Departure {
+    /// It was idle past `idle_timeout`: start another only when work arrives.
+    Idle,
+    /// The engine retired or interrupted it (stop, timeout, restart, cancel): replace it unless
+    /// stopping.
+    Retired,
+    /// It exited by itself (crash, `process.exit`): replace it.
+    Unexpected,
+    /// The engine did not know it (already removed).
+    Unknown,
 }
 
 /// What a worker reports when it finishes a task.

@@ -1,8 +1,9 @@
 //! Many threads at once: no task is lost or settled twice, whatever the workers do.
 //!
 //! Worker threads pull tasks and, by a fixed pseudo-random plan per argument, return a value, throw
-//! (the producer retries once with new arguments), or "crash" (the worker reports its own exit and
-//! comes back as a new instance). A producer thread submits in batches while a collector thread
+//! (the producer retries with new arguments), "crash" (the worker reports its own exit and comes
+//! back as a new instance), or "hang" past the task time limit (the watchdog times the task out;
+//! the frozen worker's late result must be dropped, and it comes back as a new instance). A producer thread submits in batches while a collector thread
 //! drains on notification and settles. At the end every original argument must be accounted for
 //! exactly once: completed, failed, or handed back by `stop`.
 
@@ -24,8 +25,10 @@ fn plan(index: u64, attempt: u64) -> u64 {
     let mut x =
         index.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ attempt.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
     x ^= x >> 29;
-    x % 100
+    x % 1000
 }
+
+const TIME_LIMIT: Duration = Duration::from_millis(20);
 
 fn parse(bytes: &[u8]) -> (u64, u64) {
     let text = std::str::from_utf8(bytes).unwrap();
@@ -62,12 +65,26 @@ fn worker_loop(pool: Arc<Pool>, slot: u32) {
     let mut finished = None;
     loop {
         match pool.next(me, finished.take(), Duration::from_millis(2)) {
-            Step::Retire => return,
+            // Retired: after a stop, exit; after a time-out, come back as a new instance, as a
+            // replacement worker would.
+            Step::Retire => match pool.register_worker(slot) {
+                Ok(id) => me = id,
+                Err(_) => return,
+            },
             Step::Idle => continue,
             Step::Task { id, args } => {
                 let (index, attempt) = parse(args.as_bytes());
+                let value = Some(Finished {
+                    task: id,
+                    outcome: Outcome::Value(args.as_bytes().to_vec()),
+                });
                 match plan(index, attempt) {
-                    0..=4 => {
+                    0..=1 => {
+                        // Hang past the limit, then report as if nothing happened.
+                        thread::sleep(TIME_LIMIT * 3);
+                        finished = value;
+                    }
+                    2..=49 => {
                         // Crash mid-task: the engine must fail the task, and the replacement is a
                         // new instance whose calls never touch the old one's task.
                         pool.worker_exited(
@@ -82,18 +99,13 @@ fn worker_loop(pool: Arc<Pool>, slot: u32) {
                             Err(_) => return, // stopping: no replacement
                         };
                     }
-                    5..=14 => {
+                    50..=149 => {
                         finished = Some(Finished {
                             task: id,
                             outcome: Outcome::Thrown(args.as_bytes().to_vec()),
                         })
                     }
-                    _ => {
-                        finished = Some(Finished {
-                            task: id,
-                            outcome: Outcome::Value(args.as_bytes().to_vec()),
-                        })
-                    }
+                    _ => finished = value,
                 }
             }
         }
@@ -104,6 +116,8 @@ fn worker_loop(pool: Arc<Pool>, slot: u32) {
 struct Ledger {
     /// index -> how it ended: 'c' completed, 'f' failed, 'u' unprocessed.
     ended: HashMap<u64, char>,
+    /// Attempts the watchdog timed out.
+    timeouts: u64,
 }
 
 impl Ledger {
@@ -115,6 +129,8 @@ impl Ledger {
 }
 
 fn collect(pool: &Pool, ledger: &Mutex<Ledger>) {
+    // This producer has no threads to terminate: frozen workers come back by themselves here.
+    pool.take_terminations();
     loop {
         let batch = pool.drain(64);
         if batch.is_empty() {
@@ -128,7 +144,10 @@ fn collect(pool: &Pool, ledger: &Mutex<Ledger>) {
                     ledger.end(parse(&bytes).0, 'c');
                     decisions.push((d.task, Decision::Completed));
                 }
-                _ => {
+                failure => {
+                    if matches!(failure, Outcome::TimedOut { .. }) {
+                        ledger.timeouts += 1;
+                    }
                     let (index, attempt) = parse(d.args.as_ref().unwrap().as_bytes());
                     if d.can_retry {
                         let next = format!("{index}:{}", attempt + 1);

@@ -6,8 +6,11 @@
 //! can reach the engine their producer created ([`registry`]); JavaScript handles never cross
 //! environments.
 
+mod batches;
+mod channel;
 mod codes;
 mod errors;
+mod faults;
 mod native_pool;
 mod notifier;
 mod registry;

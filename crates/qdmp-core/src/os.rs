@@ -1,0 +1,86 @@
+//! What the engine asks of the operating system for child-process workers: a socket pair to talk
+//! to a child, a way to kill one, and, inside a child, leaving when the producer is gone.
+//! Unix only; on other systems child-process workers are not available.
+
+#[cfg(unix)]
+pub use unix::*;
+
+#[cfg(unix)]
+mod unix {
+    use std::io;
+    use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd, RawFd};
+    use std::os::unix::net::UnixStream;
+    use std::sync::Once;
+    use std::time::Duration;
+
+    use crate::worker::Terminate;
+
+    /// A connected pair: the engine's end, and the raw descriptor to hand to the child (open in
+    /// this process until the caller closes it with [`close_fd`] after spawning the child).
+    pub fn socket_pair() -> io::Result<(UnixStream, RawFd)> {
+        let (ours, theirs) = UnixStream::pair()?;
+        Ok((ours, theirs.into_raw_fd()))
+    }
+
+    /// Closes a descriptor obtained from [`socket_pair`].
+    ///
+    /// # Safety
+    /// `fd` must be open and owned by the caller, and not used again.
+    pub unsafe fn close_fd(fd: RawFd) {
+        // SAFETY: the caller guarantees ownership of an open descriptor (contract above).
+        drop(unsafe { OwnedFd::from_raw_fd(fd) });
+    }
+
+    /// Takes ownership of the descriptor a child inherited, as a stream.
+    ///
+    /// # Safety
+    /// `fd` must be an open socket descriptor that nothing else in the process uses.
+    pub unsafe fn stream_from_fd(fd: RawFd) -> UnixStream {
+        // SAFETY: the caller guarantees `fd` is an open socket owned by no one else (contract above).
+        unsafe { UnixStream::from_raw_fd(fd) }
+    }
+
+    /// Kills a child process with SIGKILL.
+    #[derive(Debug)]
+    pub struct ProcessKiller {
+        /// The child's process id.
+        pub pid: i32,
+    }
+
+    impl Terminate for ProcessKiller {
+        fn terminate(&self) -> bool {
+            if self.pid <= 0 {
+                return false; // never signal a process group or every process
+            }
+            // SAFETY: kill(2) has no memory-safety preconditions; a stale pid at worst signals
+            // nothing (ESRCH). The pid is that of our own child, which Node has not reaped while
+            // it still reports it running.
+            unsafe { libc::kill(self.pid, libc::SIGKILL) == 0 }
+        }
+    }
+
+    /// In a child process: exit as soon as the producer (our parent) is gone, even if a task is
+    /// stuck in an endless loop, so that no worker outlives its handler. Idempotent.
+    pub fn exit_with_parent() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            // SAFETY: getppid(2) has no preconditions.
+            let parent = unsafe { libc::getppid() };
+            #[cfg(target_os = "linux")]
+            // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number and no pointers.
+            unsafe {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            }
+            // Everywhere (and on Linux for a parent that died before prctl): poll for re-parenting.
+            let _ = std::thread::Builder::new()
+                .name("qdmp-parent-watch".into())
+                .spawn(move || loop {
+                    std::thread::sleep(Duration::from_millis(250));
+                    // SAFETY: as above; _exit(2) ends the process without running anything else.
+                    if unsafe { libc::getppid() } != parent {
+                        unsafe { libc::_exit(70) }
+                    }
+                });
+        });
+    }
+}

@@ -1,0 +1,141 @@
+//! Child-process workers: the producer opens one channel per child (a socket pair, whose far end
+//! the child inherits as a file descriptor) and the core serves it; inside the child,
+//! `RemotePort` is the child's end. Unix only.
+
+use napi::bindgen_prelude::{Buffer, Either};
+use napi_derive::napi;
+
+use crate::errors::{id_from_js, Result};
+use crate::native_pool::NativePool;
+use crate::worker_port::WorkerSignal;
+
+#[cfg(not(unix))]
+fn unsupported<T>() -> Result<T> {
+    Err(napi::Error::new(
+        qdmp_core::ErrorCode::InvalidArgument.as_str(),
+        "child-process workers need a Unix system (Linux, macOS); use ThreadPoolHandler, or PoolHandler with isolation: 'thread'",
+    ))
+}
+
+#[napi]
+impl NativePool {
+    /// Opens the channel of child worker `worker`: the core serves it on its own thread; returns
+    /// the descriptor to pass to the child (as its fd 3), which the caller closes after spawning.
+    #[napi]
+    pub fn open_channel(&self, worker: f64) -> Result<i32> {
+        let worker = id_from_js("worker", worker)?;
+        #[cfg(unix)]
+        {
+            let io = |e: std::io::Error| {
+                napi::Error::new(qdmp_core::ErrorCode::Internal.as_str(), e.to_string())
+            };
+            let (ours, theirs) = qdmp_core::os::socket_pair().map_err(io)?;
+            let pool = std::sync::Arc::clone(&self.pool);
+            let spawned = std::thread::Builder::new()
+                .name(format!("qdmp-channel-{worker}"))
+                // Its end is the child's: an I/O error means the child is gone, which its exit
+                // event reports to the engine, so the error itself carries nothing to act on.
+                .spawn(move || drop(qdmp_core::remote::serve(&pool, worker, ours)));
+            if let Err(e) = spawned {
+                // SAFETY: `theirs` was just created by socket_pair and handed to no one.
+                unsafe { qdmp_core::os::close_fd(theirs) };
+                return Err(io(e));
+            }
+            Ok(theirs)
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = worker;
+            unsupported()
+        }
+    }
+
+    /// Closes the producer's copy of a descriptor from `openChannel`, once the child has it.
+    #[napi]
+    pub fn close_channel_fd(&self, fd: i32) {
+        #[cfg(unix)]
+        // SAFETY: `fd` came from openChannel, which handed its ownership to the caller; the caller
+        // passes it here once, after spawning the child, and never uses it again.
+        unsafe {
+            qdmp_core::os::close_fd(fd)
+        };
+        #[cfg(not(unix))]
+        let _ = fd;
+    }
+
+    /// Lets the engine kill child `worker` (pid `pid`) itself, e.g. when its task times out.
+    #[napi]
+    pub fn set_worker_pid(&self, worker: f64, pid: i32) -> Result<bool> {
+        let worker = id_from_js("worker", worker)?;
+        #[cfg(unix)]
+        {
+            let killer = qdmp_core::os::ProcessKiller { pid };
+            Ok(self
+                .pool
+                .set_terminator(worker, qdmp_core::Terminator(std::sync::Arc::new(killer))))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (worker, pid);
+            Ok(false)
+        }
+    }
+}
+
+/// A child process's connection to its producer's engine.
+#[napi]
+pub struct RemotePort {
+    #[cfg(unix)]
+    remote: qdmp_core::remote::RemoteWorker<std::os::unix::net::UnixStream>,
+}
+
+#[napi]
+impl RemotePort {
+    /// Attaches this child process to its producer through inherited descriptor `fd`, and makes
+    /// the process exit if the producer dies.
+    #[napi(factory)]
+    pub fn open(fd: i32) -> Result<RemotePort> {
+        #[cfg(unix)]
+        {
+            qdmp_core::os::exit_with_parent();
+            // SAFETY: `fd` is the socket the producer's spawn placed at this number for qdmp's
+            // child entry, which calls open() once; nothing else in the child uses it.
+            let stream = unsafe { qdmp_core::os::stream_from_fd(fd) };
+            let reader = stream.try_clone().map_err(|e| {
+                napi::Error::new(qdmp_core::ErrorCode::Internal.as_str(), e.to_string())
+            })?;
+            Ok(RemotePort {
+                remote: qdmp_core::remote::RemoteWorker::new(reader, stream),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = fd;
+            unsupported()
+        }
+    }
+
+    /// Same contract as `WorkerPort.next`. A broken connection (the producer is gone) retires.
+    #[napi]
+    pub fn next(
+        &mut self,
+        failed: bool,
+        bytes: Option<&[u8]>,
+        wait_ms: u32,
+    ) -> Either<Buffer, WorkerSignal> {
+        #[cfg(unix)]
+        {
+            use qdmp_core::remote::RemoteStep;
+            match self.remote.next(failed, bytes, wait_ms) {
+                Ok(RemoteStep::Task(args)) => Either::A(args.into()),
+                Ok(RemoteStep::Idle) => Either::B(WorkerSignal::Idle),
+                Ok(RemoteStep::Retire) | Err(_) => Either::B(WorkerSignal::Retire),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (failed, bytes, wait_ms);
+            Either::B(WorkerSignal::Retire)
+        }
+    }
+}
