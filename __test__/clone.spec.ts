@@ -1,78 +1,79 @@
 import test from 'ava'
 
-import { ThreadPoolHandler } from '../dist/index.mjs'
+import { fixture, poolKinds } from './helpers.js'
 
-import { fixture } from './helpers.js'
-
-test('arguments and results cross with structured-clone semantics', async (t) => {
-  const values: unknown[] = [
-    0,
-    -0,
-    1.5,
-    -2147483648,
-    2 ** 40,
-    Number.NaN,
-    Number.POSITIVE_INFINITY,
-    '',
-    'héllo wörld ✓',
-    true,
-    false,
-    null,
-    undefined,
-    123n,
-    new Date(0),
-    /ab+c/gi,
-    new Map([[1, { a: [1, 2] }]]),
-    new Set(['x', 'y']),
-    new Float32Array([1.5, 2.5]),
-    new Uint8Array([1, 2, 3]),
-    new BigInt64Array([1n, -1n]),
-    Buffer.from('buffer'),
-    { nested: { deep: [1, { x: 'y' }] } },
-    [1, 'two', [3]],
-    new TypeError('an error as a value'),
-  ]
-  const handler = new ThreadPoolHandler(fixture('echo.mjs'))
-  await handler.start(2)
-  handler.addTasks(values.map((value, index) => ({ index, value })))
-  const [results, errors] = await handler.processResults()
-  await handler.stop()
-  t.deepEqual(errors, [])
-  const back = new Map((results as { index: number; value: unknown }[]).map((r) => [r.index, r.value]))
-  values.forEach((value, index) => {
-    const got = back.get(index)
-    if (value instanceof Error) {
-      t.true(got instanceof TypeError)
-      t.is((got as Error).message, value.message)
-    } else {
-      t.deepEqual(got, value, `value ${index}`)
-    }
+for (const { name, make: Pool, options } of poolKinds) {
+  test(`${name}: arguments and results cross with structured-clone semantics`, async (t) => {
+    const values: unknown[] = [
+      0,
+      -0,
+      1.5,
+      -2147483648,
+      2 ** 40,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      '',
+      'héllo wörld ✓',
+      true,
+      false,
+      null,
+      undefined,
+      123n,
+      new Date(0),
+      /ab+c/gi,
+      new Map([[1, { a: [1, 2] }]]),
+      new Set(['x', 'y']),
+      new Float32Array([1.5, 2.5]),
+      new Uint8Array([1, 2, 3]),
+      new BigInt64Array([1n, -1n]),
+      Buffer.from('buffer'),
+      { nested: { deep: [1, { x: 'y' }] } },
+      [1, 'two', [3]],
+      new TypeError('an error as a value'),
+    ]
+    const handler = new Pool(fixture('echo.mjs'), options)
+    await handler.start(2)
+    handler.addTasks(values.map((value, index) => ({ index, value })))
+    const [results, errors] = await handler.processResults()
+    await handler.stop()
+    t.deepEqual(errors, [])
+    const back = new Map((results as { index: number; value: unknown }[]).map((r) => [r.index, r.value]))
+    values.forEach((value, index) => {
+      const got = back.get(index)
+      if (value instanceof Error) {
+        t.true(got instanceof TypeError)
+        t.is((got as Error).message, value.message)
+      } else {
+        t.deepEqual(got, value, `value ${index}`)
+      }
+    })
+    t.true(Object.is(back.get(1), -0), '-0 survives')
+    const floats = back.get(18) as Float32Array
+    t.true(floats instanceof Float32Array)
+    t.is(floats.buffer.byteLength, floats.byteLength, 'a decoded typed array owns exactly its bytes')
+    t.true(Buffer.isBuffer(back.get(21)))
   })
-  t.true(Object.is(back.get(1), -0), '-0 survives')
-  const floats = back.get(18) as Float32Array
-  t.true(floats instanceof Float32Array)
-  t.is(floats.buffer.byteLength, floats.byteLength, 'a decoded typed array owns exactly its bytes')
-  t.true(Buffer.isBuffer(back.get(21)))
-})
 
-test('arguments that cannot be cloned are rejected naming their index; the rest are queued', async (t) => {
-  const handler = new ThreadPoolHandler((x: unknown) => x)
-  await handler.start(1)
-  const error = t.throws(() => handler.addTasks([1, () => 2, 3, Symbol('s'), 5] as unknown[])) as Error & {
-    code: string
-    index: number
-    accepted: number
-    rejected: { index: number; code: string }[]
-  }
-  t.is(error.code, 'ERR_QDMP_DATA_CLONE')
-  t.is(error.index, 1)
-  t.deepEqual(error.rejected.map((r) => r.index), [1, 3])
-  t.is(error.accepted, 3)
-  t.regex(error.message, /index 1 cannot be cloned.*1 more.*other 3 argument/)
-  const [results] = await handler.processResults()
-  t.deepEqual((results as number[]).sort(), [1, 3, 5])
-  t.like(handler.stats(), { submitted: 5, accepted: 3, discardedArgs: 2 })
-  handler.addTasks([6])
-  t.deepEqual((await handler.processResults())[0], [6], 'the handler keeps working')
-  await handler.stop()
-})
+  test(`${name}: arguments that cannot be cloned are rejected naming their index; the rest are queued`, async (t) => {
+    const handler = new Pool((x: unknown) => x, options)
+    await handler.start(1)
+    const error = t.throws(() => handler.addTasks([1, () => 2, 3, Symbol('s'), 5] as unknown[])) as Error & {
+      code: string
+      index: number
+      accepted: number
+      rejected: { index: number; code: string }[]
+    }
+    t.is(error.code, 'ERR_QDMP_DATA_CLONE')
+    t.is(error.index, 1)
+    t.deepEqual(error.rejected.map((r) => r.index), [1, 3])
+    t.is(error.accepted, 3)
+    t.regex(error.message, /index 1 cannot be cloned.*1 more.*other 3 argument/)
+    const [results] = await handler.processResults()
+    t.deepEqual((results as number[]).sort(), [1, 3, 5])
+    t.like(handler.stats(), { submitted: 5, accepted: 3, discardedArgs: 2 })
+    handler.addTasks([6])
+    t.deepEqual((await handler.processResults())[0], [6], 'the handler keeps working')
+    await handler.stop()
+  })
+
+}

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { ProcessPoolHandler, ThreadPoolHandler } from '../dist/index.mjs'
+
 /** The absolute path of a fixture module. */
 export function fixture(name: string): string {
   return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
@@ -29,3 +31,13 @@ export async function eventually(condition: () => boolean, what: string, timeout
     await new Promise((resolve) => setTimeout(resolve, 2))
   }
 }
+
+/**
+ * The handlers that promise the same semantics, for specs that run against each. Process workers
+ * start without the TypeScript loader (`execArgv: []`; the fixtures are JavaScript) to keep the
+ * suite fast; targets.spec checks the inherited default.
+ */
+export const poolKinds = [
+  { name: 'threads', make: ThreadPoolHandler as unknown as typeof ThreadPoolHandler, options: {} },
+  { name: 'processes', make: ProcessPoolHandler as unknown as typeof ThreadPoolHandler, options: { execArgv: [] as string[] } },
+] as const

@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url'
 
 import test from 'ava'
 
-import { QdmpError, type Target, ThreadPoolHandler } from '../dist/index.mjs'
+import { PoolHandler, ProcessPoolHandler, QdmpError, type Target, ThreadPoolHandler } from '../dist/index.mjs'
 
 import { fixture } from './helpers.js'
 
@@ -133,4 +133,16 @@ test('execArgv controls the workers\' Node options: without the TypeScript loade
   const error = await t.throwsAsync(ts.start(1))
   t.is((error as QdmpError).code, 'ERR_QDMP_TARGET_LOAD')
   t.regex(error!.message, /square\.ts.*needs a TypeScript loader/)
+})
+
+test('child processes inherit the TypeScript loader by default, so .ts targets run in ProcessPoolHandler and PoolHandler', async (t) => {
+  for (const handler of [
+    new ProcessPoolHandler<number, number>(fixture('square.ts')),
+    new PoolHandler<number, number>(fixture('square.ts')),
+  ]) {
+    await handler.start(1)
+    handler.addTasks([6])
+    t.deepEqual(await handler.processResults(), [[36], []])
+    await handler.stop()
+  }
 })

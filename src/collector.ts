@@ -5,7 +5,7 @@
 import { ByteWriter, decode } from './codec'
 import { describeValue } from './describe'
 import { type ErrorRecord, fromErrorRecord } from './error-record'
-import { ErrorCode, ProcessingException, QdmpError, type QdmpErrorCode, WorkerExitedError } from './errors'
+import { ErrorCode, ProcessingException, QdmpError, type QdmpErrorCode, TaskTimeoutError, WorkerExitedError } from './errors'
 import type { Logger } from './logger'
 import { DecisionKind, type Deliveries, type NativePoolType, OutcomeKind } from './native'
 import type { HandlerOptions } from './options'
@@ -27,6 +27,8 @@ export class Collector<A, R> {
   /** Whether the target is a function shipped as source, which loses its closure on the way. */
   readonly #functionTarget: boolean
   #hintedClosure = false
+  /** Why queued tasks are abandoned (no worker can start); set by the handler when it happens. */
+  abandonReason: QdmpError | null = null
 
   constructor(
     native: NativePoolType,
@@ -65,6 +67,12 @@ export class Collector<A, R> {
       try {
         if (kinds[i] === OutcomeKind.Value) {
           settled = this.#onValue(id, decode(data, outStart, outEnd) as R)
+        } else if (kinds[i] === OutcomeKind.Abandoned) {
+          // No worker can run it: a retry would be abandoned again, so the hook is not asked.
+          const args = decode(data, outEnd, ends[2 * i + 1]!) as A
+          const reason = this.abandonReason ?? new QdmpError(ErrorCode.Internal, 'no worker can start')
+          this.#fail(new ProcessingException(reason, reason.stack, args, { code: reason.code }))
+          settled = { kind: DecisionKind.Failed }
         } else {
           const args = decode(data, outEnd, ends[2 * i + 1]!) as A
           const error = this.#failureError(kinds[i]!, batch.slots[i]!, data, outStart, outEnd)
@@ -92,7 +100,7 @@ export class Collector<A, R> {
       this.exitCauses.delete(slot)
       return new WorkerExitedError(slot, detail.code, detail.signal, cause)
     }
-    return new QdmpError(ErrorCode.TaskTimeout, `the task ran longer than ${detail.limitMs} ms`, { workerId: slot })
+    return new TaskTimeoutError(slot, Math.round(detail.limitMs))
   }
 
   #onValue(id: number, value: R): Settled {

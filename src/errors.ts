@@ -116,6 +116,26 @@ export class WorkerExitedError extends QdmpError {
   }
 }
 
+/**
+ * The task ran longer than `taskTimeout` (or than the limit given to `restartTimedOutChildren`),
+ * counted from the moment a worker picked it up. Its worker was terminated and replaced.
+ */
+export class TaskTimeoutError extends QdmpError {
+  /** The slot of the worker that ran it. */
+  declare readonly workerId: number
+  /** The limit it exceeded, in milliseconds. */
+  declare readonly timeoutMs: number
+
+  constructor(workerId: number, timeoutMs: number) {
+    super(
+      ErrorCode.TaskTimeout,
+      `the task ran longer than ${timeoutMs} ms on worker ${workerId}; the worker was stopped and replaced. ` +
+        `Return [true, args, null] from handleError to run it again, or raise options.taskTimeout.`,
+      { workerId, timeoutMs },
+    )
+  }
+}
+
 /** The target threw a value that is not an `Error`; the value is kept on `value`. */
 export class ThrownValueError extends QdmpError {
   /** What was thrown (a structured clone of it, or its string form when it could not be cloned). */

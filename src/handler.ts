@@ -1,19 +1,21 @@
-// The Handler API shared by every handler: start, addTasks, processResults, stop, stats. The
-// engine (native core) owns the tasks; this class owns the lifecycle, the user's hooks and the
-// Promises. Subclasses only say how workers are spawned.
+// The Handler API shared by every handler: start, addTasks, processResults, stop, stats, and the
+// tracking of frozen work. The engine (native core) owns the tasks; this class owns the
+// lifecycle, the user's hooks and the Promises. Subclasses only say how workers are spawned.
 
 import { availableParallelism } from 'node:os'
 
-import { ByteWriter, decode } from './codec'
+import { decode } from './codec'
 import { Collector } from './collector'
 import { describeValue } from './describe'
-import { ErrorCode, fromNative, QdmpError, type QdmpErrorCode, QdmpRangeError, QdmpTypeError } from './errors'
+import { ErrorCode, fromNative, QdmpError, QdmpRangeError, QdmpTypeError } from './errors'
+import { type CancelReport, cancelTasks, checkSeconds, type RunningTask, runningTasks } from './inspection'
 import { completeLogger, defaultLogger, type Logger } from './logger'
 import { NativePool, type NativePoolType } from './native'
 import { checkOptions, type HandlerOptions, type OptionCheck } from './options'
 import { OutcomeQueue, type ResultsAndErrors } from './outcome-queue'
-import { type Spawner, Supervisor } from './supervisor'
-import { checkTargetFile, resolveTarget, type Target, type TargetSpec } from './target'
+import { Submitter } from './submitter'
+import { type ProcessReport, type Spawner, Supervisor } from './supervisor'
+import { checkTargetFile, type TargetSpec } from './target'
 
 /** Counts of tasks by state. Every accepted task is in exactly one of `pending`, `running`, `completed`, `failed`, `discardedResults`, `cancelled`. */
 export interface HandlerStats {
@@ -35,7 +37,7 @@ export interface HandlerStats {
   failed: number
   /** Tasks whose result `validateResult` discarded. */
   discardedResults: number
-  /** Tasks returned unprocessed by `stop()`. */
+  /** Tasks returned unprocessed by `stop()` or cancelled by `cancelProcesses()`. */
   cancelled: number
 }
 
@@ -43,6 +45,8 @@ export interface HandlerStats {
 export interface StopOptions {
   /** End the workers at once; the arguments of the tasks they were running are returned too. */
   force?: boolean
+  /** Wait at most this many milliseconds for running tasks, then stop as with `force`. */
+  timeout?: number
 }
 
 /** What {@link Handler.stop} resolves with. */
@@ -57,60 +61,66 @@ export interface ProcessResultsOptions {
   wait?: boolean
 }
 
-type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
-
-/** Arguments per native submit call: amortises the call without delaying the first tasks. */
-const SUBMIT_BATCH_TASKS = 1024
-const SUBMIT_BATCH_BYTES = 1 << 20
-
-/** A rejected argument of one `addTasks` call. */
-export interface RejectedArgument {
-  index: number
-  code: QdmpErrorCode
-  error: unknown
+/** Engine settings a subclass adds to the shared options. */
+export interface EngineSettings {
+  idleTimeoutMs?: number | undefined
 }
+
+type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
 
 /** The base of every handler. */
 export abstract class Handler<A = any, R = any> {
   readonly #native: NativePoolType
   readonly #target: TargetSpec
-  readonly #options: HandlerOptions<A, R>
   readonly #logger: Logger
   readonly #queue = new OutcomeQueue<R>()
   readonly #collector: Collector<A, R>
-  readonly #writer = new ByteWriter()
+  readonly #submitter: Submitter<A>
   #phase: Phase = 'idle'
+  /** The current workers, or the last ones after a stop (for `checkProcesses`). */
   #supervisor: Supervisor | null = null
   #starting: Promise<void> | null = null
   #stopping: Promise<StopResult<A>> | null = null
   #forced = false
   #forceRequested = false
-  #lastTaskId = 0
+  /** Set when no worker can start: queued tasks fail with it, new ones are refused. */
+  #broken: QdmpError | null = null
   #busy = false
-  #warnedValidateArgs = false
 
-  protected constructor(target: Target<A, R>, options: HandlerOptions<A, R> | undefined, checks: Record<string, OptionCheck>) {
-    this.#target = resolveTarget(target)
+  protected constructor(
+    target: TargetSpec,
+    options: HandlerOptions<A, R> | undefined,
+    checks: Record<string, OptionCheck>,
+    engine: EngineSettings = {},
+  ) {
+    this.#target = target
     checkOptions(options, checks)
-    this.#options = { ...options }
+    const settings: HandlerOptions<A, R> = { ...options }
     this.#logger = options?.logger ? completeLogger(options.logger) : defaultLogger
-    const maxRetries = options?.maxRetries
-    this.#native = new NativePool(maxRetries === undefined || maxRetries === Number.POSITIVE_INFINITY ? {} : { maxRetries })
-    this.#collector = new Collector(this.#native, this.#options, this.#logger, this.#queue, this.#target.kind === 'source')
+    const limit = (value: number | undefined): number | undefined =>
+      value === undefined || value === Number.POSITIVE_INFINITY ? undefined : value
+    this.#native = new NativePool({
+      maxRetries: limit(settings.maxRetries),
+      taskTimeoutMs: limit(settings.taskTimeout),
+      idleTimeoutMs: limit(engine.idleTimeoutMs),
+    })
+    this.#collector = new Collector(this.#native, settings, this.#logger, this.#queue, target.kind === 'source')
+    this.#submitter = new Submitter(this.#native, settings.validateArgs, this.#logger)
   }
 
   /** How this handler starts a worker. */
-  protected abstract spawner(poolId: number, target: TargetSpec): Spawner
+  protected abstract spawner(native: NativePoolType, target: TargetSpec): Spawner
 
   /** The number of worker slots while started, else 0. */
   get workerCount(): number {
-    return this.#supervisor?.size ?? 0
+    return this.#phase === 'idle' || this.#phase === 'stopped' ? 0 : (this.#supervisor?.size ?? 0)
   }
 
   /**
    * Starts `workers` workers (default: `os.availableParallelism()`) and resolves once every one
-   * has loaded the target. Rejects with `ERR_QDMP_TARGET_LOAD` (naming the module and the cause)
-   * when the target cannot be loaded, leaving the handler stopped and startable again.
+   * is ready. Rejects with `ERR_QDMP_TARGET_LOAD` (naming the module and the cause) when the
+   * target cannot be loaded, or `ERR_QDMP_SETUP_FAILED` when a `setup` throws, leaving the
+   * handler stopped and startable again.
    */
   start(workers?: number): Promise<void> {
     this.#starting = this.#start(workers)
@@ -129,19 +139,28 @@ export abstract class Handler<A = any, R = any> {
     this.#stopping = null
     this.#forced = false
     this.#forceRequested = false
+    this.#broken = null
     this.#native.setNotifier(() => this.#collect())
-    const supervisor = new Supervisor(this.#native, this.spawner(this.#native.id, this.#target), count, this.#logger, (slot, cause) =>
-      this.#collector.exitCauses.set(slot, cause),
+    const supervisor = new Supervisor(
+      this.#native,
+      this.spawner(this.#native, this.#target),
+      count,
+      this.#logger,
+      {
+        onExitCause: (slot, cause) => this.#collector.exitCauses.set(slot, cause),
+        onWorkerExit: () => this.#collect(),
+        onBroken: (error) => this.#onBroken(error),
+      },
+      this.#target.display,
     )
     this.#supervisor = supervisor
     try {
-      await supervisor.start(this.#target.display)
+      await supervisor.start()
     } catch (error) {
       this.#native.stop(true)
       this.#native.close()
       this.#native.takeUnprocessed()
       this.#native.setNotifier(null)
-      this.#supervisor = null
       this.#phase = 'stopped'
       throw error
     }
@@ -149,8 +168,23 @@ export abstract class Handler<A = any, R = any> {
     this.#updateKeepAlive(this.#outstanding())
   }
 
+  #onBroken(error: QdmpError): void {
+    this.#broken = error
+    this.#collector.abandonReason = error
+    this.#logger.error(`no worker can start; queued tasks fail with ${error.code} until the handler is restarted`)
+    this.#native.abandonQueued()
+    this.#collect()
+  }
+
   #ensureRunning(operation: string): void {
-    if (this.#phase === 'running') return
+    if (this.#phase === 'running') {
+      if (this.#broken !== null) {
+        throw new QdmpError(this.#broken.code, `${operation} cannot run tasks: no worker can start (${this.#broken.message}); stop the handler, fix the cause and start it again`, {
+          cause: this.#broken,
+        })
+      }
+      return
+    }
     if (this.#phase === 'idle' || this.#phase === 'starting') {
       const hint = this.#phase === 'starting' ? 'await the start() call before' : 'call `await handler.start()` before'
       throw new QdmpError(ErrorCode.NotStarted, `${operation} needs a started handler; ${hint} adding tasks`)
@@ -170,67 +204,11 @@ export abstract class Handler<A = any, R = any> {
    */
   addTasks(tasks: Iterable<A>): number {
     this.#ensureRunning('addTasks()')
-    if (tasks === null || typeof tasks !== 'object' || typeof (tasks as Iterable<A>)[Symbol.iterator] !== 'function') {
-      throw new QdmpTypeError(
-        ErrorCode.InvalidArgument,
-        `addTasks() takes an iterable of task arguments (an array, Set, generator...), got ${describeValue(tasks)}; ` +
-          `to add a single task, wrap it: addTasks([args])`,
-      )
-    }
-    const rejected: RejectedArgument[] = []
-    let accepted = 0
-    let offered = 0
-    let index = 0
-    const flush = (): void => {
-      if (offered === 0) return
-      const writer = this.#writer
-      let first: number
-      try {
-        first = this.#native.submit(writer.bytes(), writer.ends(), offered)
-      } catch (error) {
-        throw fromNative(error)
-      }
-      if (writer.count > 0) this.#lastTaskId = first + writer.count - 1
-      accepted += writer.count
-      writer.reset()
-      offered = 0
-    }
-    this.#writer.reset()
     try {
-      for (const args of tasks) {
-        const at = index++
-        offered++
-        if (!this.#validate(args, at, rejected)) continue
-        try {
-          this.#writer.add(args)
-        } catch (error) {
-          rejected.push({ index: at, code: ErrorCode.DataClone, error })
-        }
-        if (this.#writer.count >= SUBMIT_BATCH_TASKS || this.#writer.length >= SUBMIT_BATCH_BYTES) flush()
-      }
+      return this.#submitter.add(tasks)
     } finally {
-      flush()
-      this.#updateKeepAlive(this.#outstanding())
+      this.#afterChange()
     }
-    if (rejected.length > 0) throw rejectedError(rejected, accepted)
-    return accepted
-  }
-
-  #validate(args: A, index: number, rejected: RejectedArgument[]): boolean {
-    const { validateArgs } = this.#options
-    if (validateArgs === undefined) return true
-    let ok: unknown
-    try {
-      ok = validateArgs(args)
-    } catch (error) {
-      rejected.push({ index, code: ErrorCode.HookFailed, error })
-      return false
-    }
-    if (typeof ok !== 'boolean' && !this.#warnedValidateArgs) {
-      this.#warnedValidateArgs = true
-      this.#logger.warn(`validateArgs returned ${describeValue(ok)}, not a boolean; its truthiness decides (warned once)`)
-    }
-    return Boolean(ok)
   }
 
   /**
@@ -250,7 +228,7 @@ export abstract class Handler<A = any, R = any> {
     }
     this.#collect()
     if (options.wait === false) return this.#queue.take(count ?? Number.POSITIVE_INFINITY)
-    return this.#queue.wait(count, this.#outstanding(), this.#lastTaskId)
+    return this.#queue.wait(count, this.#outstanding(), this.#submitter.lastTaskId)
   }
 
   /** Task counts, consistent at the moment of the call. */
@@ -273,30 +251,74 @@ export abstract class Handler<A = any, R = any> {
   }
 
   /**
+   * The tasks running for longer than `seconds`, each with its arguments, worker and real start
+   * time (when a worker picked it up). Idle workers are never reported.
+   */
+  checkProcessTimeout(seconds: number): RunningTask<A>[] {
+    return runningTasks<A>(this.#native, this, checkSeconds(seconds, 'checkProcessTimeout') * 1000)
+  }
+
+  /**
+   * Ends the tasks running for longer than `seconds`: their workers are terminated and replaced,
+   * and each task goes to `handleError` with a `TaskTimeoutError` (nothing is lost). Returns how many.
+   */
+  restartTimedOutChildren(seconds: number): number {
+    const count = this.#native.interruptOlderThan(checkSeconds(seconds, 'restartTimedOutChildren') * 1000)
+    this.#collect()
+    return count
+  }
+
+  /**
+   * Cancels tasks reported by `checkProcessTimeout()`: a queued one never runs, a running one's
+   * worker is terminated and replaced; no result of a cancelled task ever arrives. Tasks already
+   * settled, or from another handler, are left alone and reported as such.
+   */
+  cancelProcesses(tasks: Iterable<RunningTask<A>>): CancelReport<A>[] {
+    const reports = cancelTasks<A>(this.#native, this, tasks, (id) => this.#queue.finished(id))
+    this.#collect()
+    return reports
+  }
+
+  /** Per worker slot: whether its last worker exited, and how (`null` while one runs). */
+  checkProcesses(): ProcessReport {
+    return this.#supervisor?.report() ?? { error: false, allError: false, exited: false, allExited: false, exitCodes: [] }
+  }
+
+  /** Restarts the idle clocks of every worker (see `idleTimeout`). */
+  protected touchWorkers(): void {
+    this.#native.touchWorkers()
+  }
+
+  /**
    * Stops the handler. Running tasks finish and their outcomes stay collectable; queued tasks
    * never run and their arguments are returned. With `{ force: true }` the workers are ended at
-   * once and the arguments of the tasks they were running are returned too. Calling it again
-   * returns the same result; `force` escalates a graceful stop in progress.
+   * once and the arguments of the tasks they were running are returned too; `{ timeout }` waits
+   * that long for running tasks before forcing. Calling it again returns the same result; `force`
+   * escalates a graceful stop in progress.
    */
   stop(options: StopOptions = {}): Promise<StopResult<A>> {
-    if (typeof options !== 'object' || options === null || (options.force !== undefined && typeof options.force !== 'boolean')) {
-      return Promise.reject(
-        new QdmpTypeError(ErrorCode.InvalidArgument, `stop(options): options.force must be a boolean, got ${describeValue(options?.force)}`),
-      )
-    }
+    const bad = checkStopOptions(options)
+    if (bad !== null) return Promise.reject(bad)
     const force = options.force === true
     if (this.#stopping !== null) {
-      this.#forceRequested ||= force
-      if (force && !this.#forced && this.#phase === 'stopping') this.#forceStop()
+      if (force) this.#escalate()
       return this.#stopping
     }
     if (this.#phase === 'idle' || this.#phase === 'stopped') return Promise.resolve({ unprocessed: [] })
     this.#forceRequested = force
+    if (options.timeout !== undefined && !force) {
+      setTimeout(() => this.#escalate(), options.timeout).unref()
+    }
     // A stop during start() waits for it: a handler whose start fails is stopped already, one
     // whose start succeeds is stopped now, and either way stop() resolves after start() settles.
     const begin = this.#phase === 'starting' ? this.#starting!.then(() => true, () => false) : Promise.resolve(true)
     this.#stopping = begin.then((started) => (started ? this.#beginStop() : { unprocessed: [] }))
     return this.#stopping
+  }
+
+  #escalate(): void {
+    this.#forceRequested = true
+    if (!this.#forced && this.#phase === 'stopping') this.#forceStop()
   }
 
   #beginStop(): Promise<StopResult<A>> {
@@ -325,7 +347,6 @@ export abstract class Handler<A = any, R = any> {
       this.#queue.finished(batch.ids[i]!)
     }
     this.#native.setNotifier(null)
-    this.#supervisor = null
     this.#phase = 'stopped'
     this.#queue.release(this.#outstanding())
     return { unprocessed }
@@ -338,17 +359,30 @@ export abstract class Handler<A = any, R = any> {
 
   #collect(): void {
     // The notifier may fire while a hook run by this very method is on the stack (a hook that
-    // awaits nothing cannot yield, but one that calls stats() re-enters): one pass at a time.
+    // calls stats() re-enters): one pass at a time.
     if (this.#busy) return
     this.#busy = true
     try {
+      const terminations = this.#native.takeTerminations()
+      if (terminations.length > 0) this.#supervisor?.terminate(terminations)
       this.#collector.collect()
     } finally {
       this.#busy = false
     }
-    const outstanding = this.#outstanding()
+    this.#afterChange()
+  }
+
+  /** After tasks were added, settled or re-queued: wake waiters, workers and keep-alive. */
+  #afterChange(): void {
+    const s = this.#native.stats()
+    const outstanding = s.pending + s.running + s.settling
     this.#queue.release(outstanding)
     this.#updateKeepAlive(outstanding)
+    if (s.pending > 0 && this.#phase === 'running') {
+      // Retries re-queued while no worker can start would wait for ever: fail them too.
+      if (this.#broken !== null) this.#native.abandonQueued()
+      else this.#supervisor?.ensureWorkers()
+    }
   }
 
   #updateKeepAlive(outstanding: number): void {
@@ -359,7 +393,10 @@ export abstract class Handler<A = any, R = any> {
 function checkWorkerCount(workers: unknown): number {
   if (workers === undefined) return availableParallelism()
   if (typeof workers !== 'number') {
-    throw new QdmpTypeError(ErrorCode.InvalidWorkerCount, `worker count must be a number, got ${describeValue(workers)}; pass a positive integer or omit it to use every core`)
+    throw new QdmpTypeError(
+      ErrorCode.InvalidWorkerCount,
+      `worker count must be a number, got ${describeValue(workers)}; pass a positive integer or omit it to use every core`,
+    )
   }
   if (!Number.isInteger(workers)) {
     throw new QdmpRangeError(
@@ -374,17 +411,16 @@ function checkWorkerCount(workers: unknown): number {
   }
 }
 
-function rejectedError(rejected: RejectedArgument[], accepted: number): QdmpError {
-  const first = rejected[0]!
-  const why =
-    first.code === ErrorCode.DataClone
-      ? `cannot be cloned (${String((first.error as Error)?.message).replace(/\.$/, '')}); task arguments must be structured-cloneable: no functions, symbols or class instances with private state`
-      : `made validateArgs throw (${describeValue(first.error)})`
-  const more = rejected.length > 1 ? ` (and ${rejected.length - 1} more, listed in error.rejected)` : ''
-  return new QdmpError(
-    first.code,
-    `addTasks(): the argument at index ${first.index} ${why}; it was not queued${more}. ` +
-      `The other ${accepted} argument(s) were accepted.`,
-    { index: first.index, rejected, accepted, cause: first.error },
-  )
+function checkStopOptions(options: unknown): Error | null {
+  if (typeof options !== 'object' || options === null) {
+    return new QdmpTypeError(ErrorCode.InvalidArgument, `stop(options): options must be an object, got ${describeValue(options)}`)
+  }
+  const { force, timeout } = options as StopOptions
+  if (force !== undefined && typeof force !== 'boolean') {
+    return new QdmpTypeError(ErrorCode.InvalidArgument, `stop(options): options.force must be a boolean, got ${describeValue(force)}`)
+  }
+  if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0 && Number.isFinite(timeout))) {
+    return new QdmpRangeError(ErrorCode.InvalidArgument, `stop(options): options.timeout must be a number of milliseconds >= 0, got ${describeValue(timeout)}`)
+  }
+  return null
 }

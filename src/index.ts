@@ -7,15 +7,24 @@ export {
   QdmpError,
   QdmpRangeError,
   QdmpTypeError,
+  TaskTimeoutError,
   ThrownValueError,
   WorkerExitedError,
 } from './errors'
 export type { ErrorDetails, ProcessingExceptionOptions, QdmpErrorCode } from './errors'
-export type { HandlerStats, ProcessResultsOptions, RejectedArgument, StopOptions, StopResult } from './handler'
+export type { HandlerStats, ProcessResultsOptions, StopOptions, StopResult } from './handler'
 export { Handler } from './handler'
+export type { CancelReport, RunningTask } from './inspection'
 export type { Logger } from './logger'
 export type { ErrorDecision, HandlerOptions } from './options'
 export type { Outcome, ResultsAndErrors } from './outcome-queue'
-export type { NamedExport, Target, TaskFunction } from './target'
+export { PoolHandler } from './pool-handler'
+export type { PoolHandlerOptions } from './pool-handler'
+export { ProcessPoolHandler } from './process-pool-handler'
+export type { ProcessPoolOptions } from './process-pool-handler'
+export type { RejectedArgument } from './submitter'
+export type { ProcessReport } from './supervisor'
+export type { NamedExport, StatefulFunctions, StatefulTarget, StatefulTaskFunction, Target, TaskFunction } from './target'
 export { ThreadPoolHandler } from './thread-pool-handler'
 export type { ThreadPoolOptions } from './thread-pool-handler'
+export type { WorkerOptions } from './worker-options'

@@ -25,7 +25,7 @@ function load(): typeof Binding {
 
 const binding = load()
 
-export const { NativePool, WorkerPort, ErrorCode, OutcomeKind, DecisionKind, WorkerSignal } = binding
+export const { NativePool, WorkerPort, RemotePort, ErrorCode, OutcomeKind, DecisionKind, WorkerSignal } = binding
 export type DecisionKind = Binding.DecisionKind
 export type OutcomeKind = Binding.OutcomeKind
 export type WorkerSignal = Binding.WorkerSignal

@@ -24,6 +24,13 @@ export interface HandlerOptions<A = any, R = any> {
   handleError?: (error: Error, args: A, traceback: string) => ErrorDecision<A>
   /** How many times `handleError` may re-submit one original task. Default: no limit. */
   maxRetries?: number
+  /**
+   * How long a task may run, in milliseconds, counted from the moment a worker picks it up. A task
+   * past it is stopped by the native core's watchdog (outside any JavaScript event loop, so an
+   * endless loop is caught): its worker is terminated and replaced, and the task goes to
+   * `handleError` with a `TaskTimeoutError`. Default: no limit.
+   */
+  taskTimeout?: number
   /** Where warnings go (a console-like object). Default: warnings and errors to stderr. */
   logger?: Partial<Logger>
 }
@@ -55,6 +62,35 @@ export const isCount: OptionCheck = (value, name) => {
   }
 }
 
+/** A positive number of milliseconds, or `Infinity` for none. */
+export const isDuration: OptionCheck = (value, name) => {
+  if (typeof value !== 'number') {
+    throw new QdmpTypeError(ErrorCode.InvalidOption, `options.${name} must be a number of milliseconds, got ${describeValue(value)}`, {
+      option: name,
+    })
+  }
+  if (!(value > 0) || (!Number.isFinite(value) && value !== Number.POSITIVE_INFINITY)) {
+    throw new QdmpRangeError(
+      ErrorCode.InvalidOption,
+      `options.${name} must be a positive number of milliseconds (or Infinity for none), got ${value}`,
+      { option: name },
+    )
+  }
+}
+
+/** One of a fixed set of strings. */
+export function isOneOf(...allowed: string[]): OptionCheck {
+  return (value, name) => {
+    if (typeof value !== 'string' || !allowed.includes(value)) {
+      throw new QdmpTypeError(
+        ErrorCode.InvalidOption,
+        `options.${name} must be ${allowed.map((a) => JSON.stringify(a)).join(' or ')}, got ${describeValue(value)}`,
+        { option: name },
+      )
+    }
+  }
+}
+
 export const isLogger: OptionCheck = (value, name) => {
   if (typeof value !== 'object' || value === null) {
     throw new QdmpTypeError(ErrorCode.InvalidOption, `options.${name} must be a console-like object, got ${describeValue(value)}`, {
@@ -79,6 +115,7 @@ export const handlerOptionChecks: Record<string, OptionCheck> = {
   validateResult: isFunction,
   handleError: isFunction,
   maxRetries: isCount,
+  taskTimeout: isDuration,
   logger: isLogger,
 }
 

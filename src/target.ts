@@ -31,10 +31,28 @@ export interface NamedExport {
  */
 export type Target<A = any, R = any> = string | URL | NamedExport | TaskFunction<A, R>
 
-/** A target in the form sent to workers. */
+/** A task function of a {@link PoolHandler}: also gets its worker's state and slot number. */
+export type StatefulTaskFunction<A = any, R = any, S = any> = (args: A, state: S, workerId: number) => R | PromiseLike<R>
+
+/** The inline form of a {@link PoolHandler} target: self-contained functions, shipped as source. */
+export interface StatefulFunctions<A = any, R = any, S = any> {
+  /** Runs once per worker (again in a replacement), before its first task; its result is the state. */
+  setup?: (workerId: number) => S | PromiseLike<S>
+  /** Runs each task with the worker's state. */
+  run: StatefulTaskFunction<A, R, S>
+}
+
+/**
+ * What a {@link PoolHandler} runs: a module (path, URL or `{ filename, name }`) whose task export
+ * is called as `(args, state, workerId)` and whose `setup` export (optional) builds the state, or
+ * `{ setup, run }` functions.
+ */
+export type StatefulTarget<A = any, R = any, S = any> = string | URL | NamedExport | StatefulFunctions<A, R, S>
+
+/** A target in the form sent to workers. With `stateful`, the task gets `(args, state, workerId)`. */
 export type TargetSpec =
-  | { kind: 'module'; url: string; exportName: string; display: string }
-  | { kind: 'source'; source: string; display: string }
+  | { kind: 'module'; url: string; exportName: string; display: string; stateful: boolean }
+  | { kind: 'source'; source: string; setupSource: string | null; display: string; stateful: boolean }
 
 function moduleUrl(filename: string | URL): string {
   if (filename instanceof URL) return filename.href
@@ -68,29 +86,55 @@ function functionSource(fn: Function): string {
   )
 }
 
-/** Checks and normalises a target (synchronously, at construction). */
-export function resolveTarget(target: unknown): TargetSpec {
-  if (typeof target === 'function') {
-    return { kind: 'source', source: functionSource(target), display: `function ${target.name || '(anonymous)'}` }
-  }
+function moduleTarget(target: unknown, stateful: boolean): TargetSpec | null {
   if (typeof target === 'string' && target.length > 0) {
     const url = moduleUrl(target)
-    return { kind: 'module', url, exportName: 'default', display: displayPath(url) }
+    return { kind: 'module', url, exportName: 'default', display: displayPath(url), stateful }
   }
   if (target instanceof URL) {
-    return { kind: 'module', url: target.href, exportName: 'default', display: displayPath(target.href) }
+    return { kind: 'module', url: target.href, exportName: 'default', display: displayPath(target.href), stateful }
   }
   if (typeof target === 'object' && target !== null && 'filename' in target) {
     const { filename, name } = target as NamedExport
     const okFile = (typeof filename === 'string' && filename.length > 0) || filename instanceof URL
     if (okFile && typeof name === 'string' && name.length > 0) {
       const url = moduleUrl(filename)
-      return { kind: 'module', url, exportName: name, display: `${displayPath(url)} (export ${name})` }
+      return { kind: 'module', url, exportName: name, display: `${displayPath(url)} (export ${name})`, stateful }
     }
   }
+  return null
+}
+
+/** Checks and normalises a task target (synchronously, at construction). */
+export function resolveTarget(target: unknown): TargetSpec {
+  if (typeof target === 'function') {
+    const display = `function ${target.name || '(anonymous)'}`
+    return { kind: 'source', source: functionSource(target), setupSource: null, display, stateful: false }
+  }
+  const spec = moduleTarget(target, false)
+  if (spec !== null) return spec
   throw new QdmpTypeError(
     ErrorCode.InvalidTarget,
     `target must be a module path, a file URL, { filename, name } or a function, got ${describeValue(target)}`,
+    { target },
+  )
+}
+
+/** Checks and normalises a {@link PoolHandler} target. */
+export function resolveStatefulTarget(target: unknown): TargetSpec {
+  const spec = moduleTarget(target, true)
+  if (spec !== null) return spec
+  if (typeof target === 'object' && target !== null && typeof (target as StatefulFunctions).run === 'function') {
+    const { setup, run } = target as StatefulFunctions
+    if (setup !== undefined && typeof setup !== 'function') {
+      throw new QdmpTypeError(ErrorCode.InvalidTarget, `target.setup must be a function, got ${describeValue(setup)}`, { target })
+    }
+    const display = `function ${run.name || 'run'}`
+    return { kind: 'source', source: functionSource(run), setupSource: setup ? functionSource(setup) : null, display, stateful: true }
+  }
+  throw new QdmpTypeError(
+    ErrorCode.InvalidTarget,
+    `a PoolHandler target must be a module path, a file URL, { filename, name } or { setup, run } functions, got ${describeValue(target)}`,
     { target },
   )
 }

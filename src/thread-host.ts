@@ -3,10 +3,11 @@
 import { join } from 'node:path'
 import { type ResourceLimits, Worker } from 'node:worker_threads'
 
-import { type ErrorRecord, fromErrorRecord } from './error-record'
-import type { Spawner, WorkerExit, WorkerHandle } from './supervisor'
+import { fromErrorRecord } from './error-record'
+import { type Spawner, StartFailure, type WorkerExit, type WorkerHandle } from './supervisor'
 import type { TargetSpec } from './target'
-import type { ThreadMessage, ThreadWorkerData } from './worker/thread-entry'
+import type { StartMessage } from './worker/start'
+import type { ThreadWorkerData } from './worker/thread-entry'
 
 const ENTRY = join(__dirname, 'worker', 'thread-entry.js')
 
@@ -19,7 +20,7 @@ export interface ThreadSettings {
 /** A spawner of worker threads attached to engine `poolId`, running `target`. */
 export function threadSpawner(poolId: number, target: TargetSpec, settings: ThreadSettings): Spawner {
   return (slot, workerId): WorkerHandle => {
-    const workerData: ThreadWorkerData = { poolId, workerId, target }
+    const workerData: ThreadWorkerData = { poolId, workerId, slot, target }
     const worker = new Worker(ENTRY, {
       workerData,
       name: `qdmp worker ${slot}`,
@@ -34,15 +35,16 @@ export function threadSpawner(poolId: number, target: TargetSpec, settings: Thre
       worker.once('exit', (code) => resolve({ code, signal: null, ...(uncaught === undefined ? {} : { error: uncaught }) }))
     })
     const ready = new Promise<void>((resolve, reject) => {
-      const onMessage = (message: ThreadMessage): void => {
+      const onMessage = (message: StartMessage): void => {
         worker.off('message', onMessage)
         if (message.type === 'ready') resolve()
-        else reject(fromErrorRecord(message.error as ErrorRecord))
+        else reject(new StartFailure(message.stage, fromErrorRecord(message.error)))
       }
       worker.on('message', onMessage)
       void exited.then((exit) => {
         const cause = exit.error instanceof Error ? `: ${exit.error.message}` : ''
-        reject(new Error(`the worker exited with code ${exit.code} while loading the target${cause}`, { cause: exit.error }))
+        const error = new Error(`the worker exited with code ${exit.code} while starting${cause}`, { cause: exit.error })
+        reject(new StartFailure('load', error))
       })
     })
     return {

@@ -171,6 +171,7 @@ impl State {
             running: None,
             retired: false,
             last_active: Instant::now(),
+            started: false,
             idle_exit: false,
             terminator: None,
         };
@@ -188,6 +189,10 @@ impl State {
         // its exit settle that task (as WorkerExited) instead of overwriting and losing it.
         if rec.retired || stopping || rec.running.is_some() {
             return Take::Retire;
+        }
+        if !rec.started {
+            rec.started = true;
+            rec.last_active = now;
         }
         if self.phase != Phase::Running {
             return Take::Empty;

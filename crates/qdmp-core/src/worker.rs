@@ -19,8 +19,10 @@ pub(crate) struct WorkerRec {
     pub running: Option<TaskId>,
     /// Set when the worker must take no more tasks (stop, scale-down, replacement).
     pub retired: bool,
-    /// When it last finished or took a task (or registered, or its idle clock was reset).
+    /// When it last finished or took a task (or first asked for one, or its idle clock was reset).
     pub last_active: Instant,
+    /// Whether it has asked for work yet: its idle clock starts then, not while it loads.
+    pub started: bool,
     /// Set when it was retired for staying idle past `idle_timeout`.
     pub idle_exit: bool,
     /// How the engine ends it at once, when it can (a process it can kill); `None` means the

@@ -1,0 +1,113 @@
+// Turns the user's task arguments into engine tasks: validateArgs, cloning, batched submission.
+// A rejected argument never stops the others; the call reports it afterwards.
+
+import { ByteWriter } from './codec'
+import { describeValue } from './describe'
+import { ErrorCode, fromNative, QdmpError, type QdmpErrorCode, QdmpTypeError } from './errors'
+import type { Logger } from './logger'
+import type { NativePoolType } from './native'
+
+/** Arguments per native submit call: amortises the call without delaying the first tasks. */
+const BATCH_TASKS = 1024
+const BATCH_BYTES = 1 << 20
+
+/** A rejected argument of one `addTasks` call. */
+export interface RejectedArgument {
+  index: number
+  code: QdmpErrorCode
+  error: unknown
+}
+
+export class Submitter<A> {
+  readonly #native: NativePoolType
+  readonly #validateArgs: ((args: A) => unknown) | undefined
+  readonly #logger: Logger
+  readonly #writer = new ByteWriter()
+  #warned = false
+  /** The id of the last task accepted (ids are consecutive). */
+  lastTaskId = 0
+
+  constructor(native: NativePoolType, validateArgs: ((args: A) => unknown) | undefined, logger: Logger) {
+    this.#native = native
+    this.#validateArgs = validateArgs
+    this.#logger = logger
+  }
+
+  /** Validates, encodes and queues every argument; see `Handler.addTasks`. */
+  add(tasks: Iterable<A>): number {
+    if (tasks === null || typeof tasks !== 'object' || typeof (tasks as Iterable<A>)[Symbol.iterator] !== 'function') {
+      throw new QdmpTypeError(
+        ErrorCode.InvalidArgument,
+        `addTasks() takes an iterable of task arguments (an array, Set, generator...), got ${describeValue(tasks)}; ` +
+          `to add a single task, wrap it: addTasks([args])`,
+      )
+    }
+    const writer = this.#writer
+    const rejected: RejectedArgument[] = []
+    let accepted = 0
+    let offered = 0
+    let index = 0
+    const flush = (): void => {
+      if (offered === 0) return
+      let first: number
+      try {
+        first = this.#native.submit(writer.bytes(), writer.ends(), offered)
+      } catch (error) {
+        throw fromNative(error)
+      }
+      if (writer.count > 0) this.lastTaskId = first + writer.count - 1
+      accepted += writer.count
+      writer.reset()
+      offered = 0
+    }
+    writer.reset()
+    try {
+      for (const args of tasks) {
+        const at = index++
+        offered++
+        if (!this.#validate(args, at, rejected)) continue
+        try {
+          writer.add(args)
+        } catch (error) {
+          rejected.push({ index: at, code: ErrorCode.DataClone, error })
+        }
+        if (writer.count >= BATCH_TASKS || writer.length >= BATCH_BYTES) flush()
+      }
+    } finally {
+      flush()
+    }
+    if (rejected.length > 0) throw rejectedError(rejected, accepted)
+    return accepted
+  }
+
+  #validate(args: A, index: number, rejected: RejectedArgument[]): boolean {
+    if (this.#validateArgs === undefined) return true
+    let ok: unknown
+    try {
+      ok = this.#validateArgs(args)
+    } catch (error) {
+      rejected.push({ index, code: ErrorCode.HookFailed, error })
+      return false
+    }
+    if (typeof ok !== 'boolean' && !this.#warned) {
+      this.#warned = true
+      this.#logger.warn(`validateArgs returned ${describeValue(ok)}, not a boolean; its truthiness decides (warned once)`)
+    }
+    return Boolean(ok)
+  }
+}
+
+function rejectedError(rejected: RejectedArgument[], accepted: number): QdmpError {
+  const first = rejected[0]!
+  const why =
+    first.code === ErrorCode.DataClone
+      ? `cannot be cloned (${String((first.error as Error)?.message).replace(/\.$/, '')}); task arguments must be structured-cloneable: no functions, symbols or class instances with private state`
+      : `made validateArgs throw (${describeValue(first.error)})`
+  const more = rejected.length > 1 ? ` (and ${rejected.length - 1} more, listed in error.rejected)` : ''
+  return new QdmpError(
+    first.code,
+    `addTasks(): the argument at index ${first.index} ${why}; it was not queued${more}. ` +
+      `The other ${accepted} argument(s) were accepted.`,
+    { index: first.index, rejected, accepted, cause: first.error },
+  )
+}
