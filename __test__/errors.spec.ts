@@ -86,6 +86,19 @@ for (const { name, make: Pool, options } of poolKinds) {
     await handler.stop()
   })
 
+  test(`${name}: a promise that can never settle fails its task with ERR_QDMP_TASK_STALLED; the worker lives on`, async (t) => {
+    const warnings: string[] = []
+    const handler = new Pool<Failure>(fixture('failures.mjs'), { ...options, logger: { warn: (m: string) => warnings.push(m) } })
+    await handler.start(1)
+    handler.addTasks([{ kind: 'never' }, { kind: 'ok', value: 'next' }])
+    const [results, errors] = await handler.processResults()
+    t.deepEqual(results, ['next'])
+    t.is(errors[0]!.code, 'ERR_QDMP_TASK_STALLED')
+    t.regex((errors[0]!.exception as Error).message, /can never settle/)
+    t.deepEqual(warnings, [], 'no worker exited')
+    await handler.stop()
+  })
+
   test(`${name}: handleError can retry a task whose worker died`, async (t) => {
     let crashes = 0
     const handler = new Pool<Failure>(fixture('failures.mjs'), { ...options, 

@@ -24,6 +24,35 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function'
 }
 
+/**
+ * Awaits a task's promise; rejects if the worker's event loop empties first. A promise nothing
+ * can settle any more (no timer, no I/O pending) would otherwise let the worker exit mid-task,
+ * reported only as an exit with code 0.
+ */
+function settleOrStall(promise: PromiseLike<unknown>): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const stalled = (): void =>
+      reject(
+        new QdmpError(
+          ErrorCode.TaskStalled,
+          `the task returned a promise that can never settle: the worker had no timer, I/O or other work ` +
+            `left that could settle it. Check that every code path of the task resolves or rejects.`,
+        ),
+      )
+    process.once('beforeExit', stalled)
+    Promise.resolve(promise).then(
+      (value) => {
+        process.off('beforeExit', stalled)
+        resolve(value)
+      },
+      (error: unknown) => {
+        process.off('beforeExit', stalled)
+        reject(error)
+      },
+    )
+  })
+}
+
 /** Runs tasks until the engine retires this worker. */
 export async function runTasks(port: TaskPort, fn: (args: unknown) => unknown): Promise<void> {
   const writer = new ByteWriter()
@@ -42,7 +71,7 @@ export async function runTasks(port: TaskPort, fn: (args: unknown) => unknown): 
     writer.reset()
     try {
       let result = fn(decode(next))
-      if (isThenable(result)) result = await result
+      if (isThenable(result)) result = await settleOrStall(result)
       try {
         writer.add(result)
         failed = false

@@ -47,6 +47,8 @@ macro_rules! for_each_error_code {
                 => "`handleError` asked for a retry past `maxRetries`.",
             WorkerExited = "ERR_QDMP_WORKER_EXITED"
                 => "The worker running the task exited.",
+            TaskStalled = "ERR_QDMP_TASK_STALLED"
+                => "The task's promise can never settle: its worker had nothing left to wait on.",
             TaskTimeout = "ERR_QDMP_TASK_TIMEOUT"
                 => "The task ran longer than `taskTimeout`.",
             Cancelled = "ERR_QDMP_CANCELLED"
