@@ -40,3 +40,18 @@ test('error-handling.mts retries ValueErrors with new arguments and reports File
   t.true(out.includes('results: 4 4\n'), 'task 1 was retried as 2 and succeeded')
   t.true(out.endsWith('reported: FileExistsError for 4\n'))
 })
+
+test('pool-error-handling.mts retries a ValueError with new arguments and reports a FileExistsError as PoolFutureException', (t) => {
+  const out = run('pool-error-handling.mts', true)
+  t.true(out.includes('File already exists: !the dog\n'))
+  t.true(out.includes('ValueError: ""\n'))
+  t.true(out.includes('results: [[0,1,2,3],[0,6,7]]\n'), out)
+  t.true(out.endsWith('reported: FileExistsError for "!the dog"\n'))
+})
+
+test('frozen-tasks.mts finds the frozen task, really cancels it, and resubmits it without losing anything', (t) => {
+  t.is(
+    run('frozen-tasks.mts', true),
+    'frozen: {"n":7,"retry":false}\ncancelled: cancelled\nresults: 1 4 9 16 25 36 49 64 81\nerrors: 0 cancelled: 1\n',
+  )
+})

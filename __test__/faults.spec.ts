@@ -190,7 +190,9 @@ for (const [kind, make] of kinds) {
   })
 }
 
-test('threads: a worker that dies mid-task (exit, uncaught error, out of memory) is replaced within a second; queued tasks are unaffected', async (t) => {
+// How fast a replacement comes is measured by bench/soak.mjs (a timing claim has no place in a
+// unit test on a shared machine); these tests check that each dead worker is replaced.
+test('threads: a worker that dies mid-task (exit, uncaught error, out of memory) is replaced; queued tasks are unaffected', async (t) => {
   const { replaced, logger } = recorder()
   const handler = new ThreadPoolHandler<Job, unknown>(fixture('faults.mjs'), {
     execArgv: [],
@@ -207,12 +209,11 @@ test('threads: a worker that dies mid-task (exit, uncaught error, out of memory)
   t.is((exits[1]!.cause as Error).message, 'uncaught in a callback')
   t.is((exits[2]!.cause as { code?: string }).code, 'ERR_WORKER_OUT_OF_MEMORY')
   t.deepEqual(errors.map((e) => (e.args as Job).kind), ['exit', 'uncaught', 'oom'])
-  t.is(replaced.length, 3)
-  t.true(replaced.every((ms) => ms < 1000), `replacement times ${replaced}`)
+  t.is(replaced.length, 3, 'one replacement per dead worker')
   await handler.stop()
 })
 
-test('processes: a child killed by SIGKILL or crashing with SIGSEGV fails its task with the signal and is replaced within a second', async (t) => {
+test('processes: a child killed by SIGKILL or crashing with SIGSEGV fails its task with the signal and is replaced', async (t) => {
   const { replaced, logger } = recorder()
   const handler = new ProcessPoolHandler<Job, unknown>(fixture('faults.mjs'), { execArgv: [], logger })
   await handler.start(1)
@@ -221,8 +222,7 @@ test('processes: a child killed by SIGKILL or crashing with SIGSEGV fails its ta
   t.deepEqual(results, ['survived'])
   const exits = errors.map((e) => e.exception as WorkerExitedError)
   t.deepEqual(exits.map((e) => [e.signal, e.exitCode]), [['SIGKILL', null], ['SIGSEGV', null], [null, 2]])
-  t.is(replaced.length, 3)
-  t.true(replaced.every((ms) => ms < 1000), `replacement times ${replaced}`)
+  t.is(replaced.length, 3, 'one replacement per dead worker')
   await handler.stop()
 })
 

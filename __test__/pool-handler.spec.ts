@@ -142,3 +142,26 @@ test('invalid isolation and idleTimeout are refused with ERR_QDMP_INVALID_OPTION
   t.is((target as QdmpError).code, 'ERR_QDMP_INVALID_TARGET')
   t.notThrows(() => new PoolHandler(fixture('stateful.mjs'), { isolation: 'thread', resourceLimits: { codeRangeSizeMb: 4 } }))
 })
+
+for (const isolation of ['process', 'thread'] as const) {
+  test(`${isolation}: taskTimeout stops a frozen task; its replacement worker runs setup again`, async (t) => {
+    const handler = new PoolHandler<{ kind: string }, Found>(
+      {
+        setup: (workerId) => ({ workerId, started: Date.now() + Math.random() }),
+        run: (job: { kind: string }, state: { started: number }) => {
+          if (job.kind === 'spin') for (;;) {}
+          return state.started as never
+        },
+      },
+      { isolation, execArgv: [], taskTimeout: 300 },
+    )
+    await handler.start(1)
+    handler.addTasks([{ kind: 'ok' }])
+    const [[before]] = await handler.processResults()
+    handler.addTasks([{ kind: 'spin' }, { kind: 'ok' }])
+    const [[after], [timedOut]] = await handler.processResults()
+    t.is(timedOut!.code, 'ERR_QDMP_TASK_TIMEOUT')
+    t.not(after, before, 'the replacement built a new state')
+    await handler.stop()
+  })
+}

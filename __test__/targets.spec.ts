@@ -146,3 +146,19 @@ test('child processes inherit the TypeScript loader by default, so .ts targets r
     await handler.stop()
   }
 })
+
+for (const [name, make] of [
+  ['ProcessPoolHandler', (target: string) => new ProcessPoolHandler(target, { execArgv: [] })],
+  ['PoolHandler', (target: string) => new PoolHandler(target, { execArgv: [] })],
+] as const) {
+  test(`${name}: start() rejects naming the path and cause for a missing module, a missing export, or one that throws`, async (t) => {
+    const missing = await t.throwsAsync(make(fixture('does-not-exist.mjs')).start(2))
+    t.is((missing as QdmpError).code, 'ERR_QDMP_TARGET_LOAD')
+    t.true(missing!.message.includes(fixture('does-not-exist.mjs')))
+    const throws = await t.throwsAsync(make(fixture('throws-at-load.mjs')).start(2))
+    t.is((throws as QdmpError).code, 'ERR_QDMP_TARGET_LOAD')
+    t.regex(throws!.message, /throws-at-load\.mjs: this module refuses to load/)
+    const noExport = await t.throwsAsync(make(fixture('no-default.mjs')).start(2))
+    t.regex(noExport!.message, /no-default\.mjs: the default export is not a function/)
+  })
+}
