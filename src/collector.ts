@@ -7,12 +7,27 @@ import { describeValue } from './describe'
 import { type ErrorRecord, fromErrorRecord } from './error-record'
 import { ErrorCode, ProcessingException, QdmpError, type QdmpErrorCode, TaskTimeoutError, WorkerExitedError } from './errors'
 import type { Logger } from './logger'
-import { DecisionKind, type Deliveries, type NativePoolType, OutcomeKind } from './native'
+import { DecisionKind, type NativePoolType, OutcomeKind } from './native'
 import type { HandlerOptions } from './options'
 import type { OutcomeQueue } from './outcome-queue'
+import type { Final, Routes } from './routes'
 
 /** Drained per native call: large enough to amortise the call, small enough to keep pauses short. */
 const DRAIN_BATCH = 4096
+
+/** Bytes of one delivery's header in an exchange buffer (the binding's `DELIVERY_HEADER`). */
+const HEADER = 28
+/** Bytes before the terminations (the binding's `EXCHANGE_HEADER`). */
+const EXCHANGE_HEADER = 48
+
+/** What the engine reported at the end of a collection. */
+export interface Counts {
+  pending: number
+  running: number
+  settling: number
+  /** Room in the bounded queue (`Infinity` without `maxQueue`). */
+  room: number
+}
 
 type Settled = { kind: DecisionKind }
 
@@ -21,6 +36,7 @@ export class Collector<A, R> {
   readonly #options: HandlerOptions<A, R>
   readonly #logger: Logger
   readonly #queue: OutcomeQueue<R>
+  readonly #routes: Routes<R>
   /** Why a worker slot last exited (an uncaught error), for the WorkerExitedError of its task. */
   readonly exitCauses = new Map<number, unknown>()
   readonly #retryWriter = new ByteWriter(1024)
@@ -35,66 +51,98 @@ export class Collector<A, R> {
     options: HandlerOptions<A, R>,
     logger: Logger,
     queue: OutcomeQueue<R>,
+    routes: Routes<R>,
     functionTarget: boolean,
   ) {
     this.#native = native
     this.#options = options
     this.#logger = logger
     this.#queue = queue
+    this.#routes = routes
     this.#functionTarget = functionTarget
   }
 
-  /** Drains and settles every waiting outcome. Returns how many there were. */
-  collect(): number {
-    let total = 0
+  /** Counts reported by the last collect(). */
+  readonly counts: Counts = { pending: 0, running: 0, settling: 0, room: Number.POSITIVE_INFINITY }
+
+  /**
+   * Settles every waiting outcome, one native round trip per batch: each exchange applies the
+   * decisions on the previous batch and drains the next. Calls `terminate` with the workers the
+   * engine interrupted.
+   */
+  collect(terminate: (workerIds: Float64Array) => void): void {
+    let ids: Float64Array = new Float64Array(0)
+    let decisions: Uint8Array = new Uint8Array(0)
     for (;;) {
-      const batch = this.#native.drain(DRAIN_BATCH)
-      if (batch === null) return total
-      total += batch.ids.length
-      this.#settle(batch)
+      const buffer = this.#native.exchange(ids, decisions, this.#retryWriter.bytes(), this.#retryWriter.ends(), DRAIN_BATCH)
+      for (let i = 0; i < ids.length; i++) {
+        if (decisions[i] !== DecisionKind.Retry) this.#queue.finished(ids[i]!)
+      }
+      const count = buffer.readUInt32LE(0)
+      const terminations = buffer.readUInt32LE(4)
+      this.counts.pending = buffer.readDoubleLE(8)
+      this.counts.running = buffer.readDoubleLE(16)
+      this.counts.settling = buffer.readDoubleLE(24)
+      this.counts.room = buffer.readDoubleLE(32)
+      if (buffer.readUInt32LE(40) === 0xffffffff) this.#logger.error('internal error: the engine refused a decision on a task')
+      if (terminations > 0) {
+        terminate(new Float64Array(buffer.buffer.slice(buffer.byteOffset + EXCHANGE_HEADER, buffer.byteOffset + EXCHANGE_HEADER + 8 * terminations)))
+      }
+      if (count === 0) return
+      ;[ids, decisions] = this.#settle(buffer, EXCHANGE_HEADER + 8 * terminations, count)
     }
   }
 
-  #settle(batch: Deliveries): void {
-    const { ids, kinds, data, ends } = batch
-    const decisions = new Uint8Array(ids.length)
+  /**
+   * Decides on `count` deliveries of an exchange buffer, whose headers start at `first` (id f64,
+   * attempt u32, slot u32, outcome length u32, argument length u32, kind u8, can-retry u8,
+   * padding), followed by the outcome and argument bytes of each delivery in turn. Returns the
+   * ids and decisions for the next exchange (retry payloads are in #retryWriter).
+   */
+  #settle(batch: Buffer, first: number, count: number): [Float64Array, Uint8Array] {
+    const ids = new Float64Array(count)
+    const decisions = new Uint8Array(count)
     this.#retryWriter.reset()
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!
-      const outStart = i === 0 ? 0 : ends[2 * i - 1]!
-      const outEnd = ends[2 * i]!
+    let position = first + count * HEADER
+    for (let i = 0; i < count; i++) {
+      const h = first + i * HEADER
+      const id = batch.readDoubleLE(h)
+      const slot = batch.readUInt32LE(h + 12)
+      const outStart = position
+      const outEnd = outStart + batch.readUInt32LE(h + 16)
+      const argsEnd = outEnd + batch.readUInt32LE(h + 20)
+      const kind = batch[h + 24]!
+      position = argsEnd
+      ids[i] = id
       let settled: Settled
       try {
-        if (kinds[i] === OutcomeKind.Value) {
-          settled = this.#onValue(id, decode(data, outStart, outEnd) as R)
-        } else if (kinds[i] === OutcomeKind.Abandoned) {
+        if (kind === OutcomeKind.Value) {
+          settled = this.#onValue(id, decode(batch, outStart, outEnd) as R)
+        } else if (kind === OutcomeKind.Abandoned) {
           // No worker can run it: a retry would be abandoned again, so the hook is not asked.
-          const args = decode(data, outEnd, ends[2 * i + 1]!) as A
+          const args = decode(batch, outEnd, argsEnd) as A
           const reason = this.abandonReason ?? new QdmpError(ErrorCode.Internal, 'no worker can start')
-          this.#fail(new ProcessingException(reason, reason.stack, args, { code: reason.code }))
+          this.#fail(id, new ProcessingException(reason, reason.stack, args, { code: reason.code }))
           settled = { kind: DecisionKind.Failed }
         } else {
-          const args = decode(data, outEnd, ends[2 * i + 1]!) as A
-          const error = this.#failureError(kinds[i]!, batch.slots[i]!, data, outStart, outEnd)
-          settled = this.#onFailure(error, args, batch.canRetry[i] === 1)
+          const args = decode(batch, outEnd, argsEnd) as A
+          const error = this.#failureError(kind, slot, batch, outStart, outEnd)
+          settled = this.#onFailure(id, error, args, batch[h + 25] === 1)
         }
       } catch (bug) {
         // Only a bug in qdmp gets here (hooks are guarded); the task must still settle.
         this.#logger.error(`internal error while settling task ${id}; it is reported as failed`, bug)
-        this.#fail(new ProcessingException(bug, undefined, undefined, { code: ErrorCode.Internal }))
+        this.#fail(id, new ProcessingException(bug, undefined, undefined, { code: ErrorCode.Internal }))
         settled = { kind: DecisionKind.Failed }
       }
       decisions[i] = settled.kind
     }
-    this.#native.settle(ids, decisions, this.#retryWriter.bytes(), this.#retryWriter.ends())
-    for (let i = 0; i < ids.length; i++) {
-      if (decisions[i] !== DecisionKind.Retry) this.#queue.finished(ids[i]!)
-    }
+    return [ids, decisions]
   }
 
-  #failureError(kind: number, slot: number, data: Uint8Array, start: number, end: number): Error {
+  #failureError(kind: number, slot: number, data: Buffer, start: number, end: number): Error {
     if (kind === OutcomeKind.Thrown) return fromErrorRecord(decode(data, start, end) as ErrorRecord)
-    const detail = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8', start, end))
+    const detail = JSON.parse(data.toString('utf8', start, end))
     if (kind === OutcomeKind.WorkerExited) {
       const cause = this.exitCauses.get(slot)
       this.exitCauses.delete(slot)
@@ -113,13 +161,25 @@ export class Collector<A, R> {
         const args = this.#argsOf(id)
         const error = new QdmpError(ErrorCode.HookFailed, `validateResult threw: ${describeValue(cause)}`, { cause })
         this.#logger.warn(`validateResult threw for a result; the task is reported as failed`, cause)
-        this.#fail(new ProcessingException(error, error.stack, args, { code: ErrorCode.HookFailed, cause }))
+        this.#fail(id, new ProcessingException(error, error.stack, args, { code: ErrorCode.HookFailed, cause }))
         return { kind: DecisionKind.Failed }
       }
-      if (!keep) return { kind: DecisionKind.DiscardedResult }
+      if (!keep) {
+        this.#deliver(id, { kind: 'discarded', value })
+        return { kind: DecisionKind.DiscardedResult }
+      }
     }
-    this.#queue.push({ ok: true, value })
+    this.#deliver(id, { kind: 'fulfilled', value })
     return { kind: DecisionKind.Completed }
+  }
+
+  /** Hands a task's final outcome to its consumer: its sink, or else the shared queue. */
+  #deliver(id: number, final: Final<R>): void {
+    const sink = this.#routes.take(id)
+    if (sink !== undefined) sink.settle(id, final)
+    else if (final.kind === 'fulfilled') this.#queue.push({ ok: true, value: final.value })
+    else if (final.kind === 'rejected') this.#queue.push({ ok: false, error: final.error })
+    // A discarded result of the shared queue is only counted (stats().discardedResults).
   }
 
   #argsOf(id: number): A | undefined {
@@ -127,8 +187,8 @@ export class Collector<A, R> {
     return bytes === null ? undefined : (decode(bytes) as A)
   }
 
-  #fail(error: ProcessingException): void {
-    this.#queue.push({ ok: false, error })
+  #fail(id: number, error: ProcessingException): void {
+    this.#deliver(id, { kind: 'rejected', error })
   }
 
   #hintClosure(error: Error): void {
@@ -141,12 +201,12 @@ export class Collector<A, R> {
     )
   }
 
-  #onFailure(error: Error, args: A, canRetry: boolean): Settled {
+  #onFailure(id: number, error: Error, args: A, canRetry: boolean): Settled {
     this.#hintClosure(error)
     const traceback = error.stack ?? ''
     const code: QdmpErrorCode = error instanceof QdmpError ? error.code : ErrorCode.TaskFailed
     const report = (options: { code?: QdmpErrorCode; cause?: unknown } = {}): Settled => {
-      this.#fail(new ProcessingException(error, traceback, args, { code, ...options }))
+      this.#fail(id, new ProcessingException(error, traceback, args, { code, ...options }))
       return { kind: DecisionKind.Failed }
     }
     const { handleError } = this.#options
@@ -171,7 +231,7 @@ export class Collector<A, R> {
     const [enqueue, newArgs, exception] = decision as [boolean, A, unknown]
     if (!enqueue) {
       if (exception instanceof ProcessingException) {
-        this.#fail(exception)
+        this.#fail(id, exception)
         return { kind: DecisionKind.Failed }
       }
       const cause = new QdmpError(

@@ -3,16 +3,21 @@
 // lifecycle, the user's hooks and the Promises. Subclasses only say how workers are spawned.
 
 import { availableParallelism } from 'node:os'
+import type { Duplex } from 'node:stream'
 
 import { decode } from './codec'
-import { Collector } from './collector'
+import { Collector, type Counts } from './collector'
 import { describeValue } from './describe'
-import { ErrorCode, fromNative, QdmpError, QdmpRangeError, QdmpTypeError } from './errors'
+import { ErrorCode, fromNative, type ProcessingException, QdmpError, QdmpRangeError, QdmpTypeError } from './errors'
 import { type CancelReport, cancelTasks, checkSeconds, type RunningTask, runningTasks } from './inspection'
 import { completeLogger, defaultLogger, type Logger } from './logger'
+import { abortError, checkMapOptions, type MapOptions, MapRun, type Settled } from './map'
 import { NativePool, type NativePoolType } from './native'
 import { checkOptions, type HandlerOptions, type OptionCheck } from './options'
 import { OutcomeQueue, type ResultsAndErrors } from './outcome-queue'
+import { Routes } from './routes'
+import { checkSignal, runOne, type RunOptions, type SingleEngine, submitOne, type SubmitOptions } from './single'
+import { handlerStream, type StreamOptions } from './stream'
 import { Submitter } from './submitter'
 import { type ProcessReport, type Spawner, Supervisor } from './supervisor'
 import { checkTargetFile, type TargetSpec } from './target'
@@ -47,7 +52,12 @@ export interface StopOptions {
   force?: boolean
   /** Wait at most this many milliseconds for running tasks, then stop as with `force`. */
   timeout?: number
+  /** Aborting turns a graceful stop into a forced one. */
+  signal?: AbortSignal
 }
+
+/** An outcome of `results()`: a task added with `addTasks` or `submit`. */
+export type ResultOutcome<R> = { status: 'fulfilled'; value: R } | { status: 'rejected'; reason: ProcessingException }
 
 /** What {@link Handler.stop} resolves with. */
 export interface StopResult<A> {
@@ -74,8 +84,13 @@ export abstract class Handler<A = any, R = any> {
   readonly #target: TargetSpec
   readonly #logger: Logger
   readonly #queue = new OutcomeQueue<R>()
+  readonly #routes = new Routes<R>()
   readonly #collector: Collector<A, R>
   readonly #submitter: Submitter<A>
+  /** What run(), submit(), map() and stream() use of this handler. */
+  readonly #engine: SingleEngine<A, R>
+  /** Calls waiting for room in the bounded queue. */
+  readonly #roomWaiters = new Set<() => void>()
   #phase: Phase = 'idle'
   /** The current workers, or the last ones after a stop (for `checkProcesses`). */
   #supervisor: Supervisor | null = null
@@ -101,11 +116,25 @@ export abstract class Handler<A = any, R = any> {
       value === undefined || value === Number.POSITIVE_INFINITY ? undefined : value
     this.#native = new NativePool({
       maxRetries: limit(settings.maxRetries),
+      maxQueue: limit(settings.maxQueue),
       taskTimeoutMs: limit(settings.taskTimeout),
       idleTimeoutMs: limit(engine.idleTimeoutMs),
     })
-    this.#collector = new Collector(this.#native, settings, this.#logger, this.#queue, target.kind === 'source')
+    this.#collector = new Collector(this.#native, settings, this.#logger, this.#queue, this.#routes, target.kind === 'source')
     this.#submitter = new Submitter(this.#native, settings.validateArgs, this.#logger)
+    this.#engine = {
+      submitter: this.#submitter,
+      routes: this.#routes,
+      get workerCount(): number {
+        return workers()
+      },
+      ensureRunning: (operation) => this.#ensureRunning(operation),
+      waitForRoom: (signal) => this.#waitForRoom(signal),
+      cancelQueued: (ids) => void this.#cancel(ids, false),
+      cancel: (ids) => this.#cancel(ids, true),
+      afterSubmit: () => this.#afterChange(),
+    }
+    const workers = (): number => this.workerCount
   }
 
   /** How this handler starts a worker. */
@@ -140,6 +169,7 @@ export abstract class Handler<A = any, R = any> {
     this.#forced = false
     this.#forceRequested = false
     this.#broken = null
+    this.#queue.open()
     this.#native.setNotifier(() => this.#collect())
     const supervisor = new Supervisor(
       this.#native,
@@ -212,6 +242,68 @@ export abstract class Handler<A = any, R = any> {
   }
 
   /**
+   * Queues one task for `processResults()`/`results()`, waiting while the bounded queue
+   * (`maxQueue`) is full: it never rejects for being full. Resolves `true` once queued, `false`
+   * when `validateArgs` discarded the arguments.
+   */
+  submit(args: A, options: SubmitOptions = {}): Promise<boolean> {
+    return submitOne(this.#engine, args, options)
+  }
+
+  /**
+   * Runs one task and resolves with its result (after `validateResult`), through the same hooks
+   * as every task: `handleError` may retry it. Rejects with the final `ProcessingException`, or
+   * `ERR_QDMP_DISCARDED` when a hook discarded it, or `ERR_QDMP_ABORTED` when `signal` aborts.
+   */
+  run(args: A, options: RunOptions = {}): Promise<R> {
+    return runOne(this.#engine, args, options)
+  }
+
+  /**
+   * Runs a task per argument of `source` (an iterable or async iterable, pulled lazily: at most
+   * `window` tasks between pulled and handed to you) and yields the results, in input order by
+   * default. A failure that `handleError` does not retry ends the iteration by throwing its
+   * `ProcessingException`; results that `validateResult` discards are skipped. Breaking out of
+   * the loop, or aborting `signal`, stops pulling and cancels the queued tasks.
+   *
+   * @example
+   * ```ts
+   * for await (const tokens of handler.map(readLines('corpus.txt'), { window: 256 })) write(tokens)
+   * ```
+   */
+  map(source: Iterable<A> | AsyncIterable<A>, options: MapOptions = {}): AsyncIterableIterator<R> {
+    return new MapRun<A, R, R>(this.#engine, source, checkMapOptions(options, 'map()'), false, 'map()')
+  }
+
+  /** Like {@link Handler.map}, but yields every outcome: fulfilled, rejected, or discarded. */
+  mapSettled(source: Iterable<A> | AsyncIterable<A>, options: MapOptions = {}): AsyncIterableIterator<Settled<A, R>> {
+    return new MapRun<A, R, Settled<A, R>>(this.#engine, source, checkMapOptions(options, 'mapSettled()'), true, 'mapSettled()')
+  }
+
+  /**
+   * The outcomes of tasks added with `addTasks` or `submit`, as they settle, for long-running
+   * producer-consumer loops. Each outcome is delivered once, to whichever of `processResults()`
+   * and a `results()` iterator takes it first. The iteration ends once the handler has stopped
+   * and nothing is left.
+   */
+  async *results(): AsyncIterableIterator<ResultOutcome<R>> {
+    for (;;) {
+      this.#collect()
+      const outcome = await this.#queue.next()
+      if (outcome === null) return
+      yield outcome.ok ? { status: 'fulfilled', value: outcome.value } : { status: 'rejected', reason: outcome.error }
+    }
+  }
+
+  /**
+   * An object-mode `Duplex`: write task arguments, read results (in input order by default).
+   * It works in `stream.pipeline`, with backpressure both ways: a slow reader pauses the writer.
+   */
+  stream(options: StreamOptions = {}): Duplex {
+    return handlerStream(this.#engine, options)
+  }
+
+  /**
    * Returns results and errors not returned before, each exactly once, in completion order.
    * - No `count`: resolves once every task added so far has settled, with everything ready.
    * - `count`: resolves with at most `count` outcomes, as soon as that many are ready or nothing
@@ -274,7 +366,10 @@ export abstract class Handler<A = any, R = any> {
    * settled, or from another handler, are left alone and reported as such.
    */
   cancelProcesses(tasks: Iterable<RunningTask<A>>): CancelReport<A>[] {
-    const reports = cancelTasks<A>(this.#native, this, tasks, (id) => this.#queue.finished(id))
+    const reports = cancelTasks<A>(this.#native, this, tasks, (id, args) => {
+      this.#queue.finished(id)
+      this.#routes.take(id)?.settle(id, { kind: 'cancelled', args })
+    })
     this.#collect()
     return reports
   }
@@ -309,6 +404,10 @@ export abstract class Handler<A = any, R = any> {
     if (options.timeout !== undefined && !force) {
       setTimeout(() => this.#escalate(), options.timeout).unref()
     }
+    if (options.signal !== undefined && !force) {
+      if (options.signal.aborted) this.#forceRequested = true
+      else options.signal.addEventListener('abort', () => this.#escalate(), { once: true })
+    }
     // A stop during start() waits for it: a handler whose start fails is stopped already, one
     // whose start succeeds is stopped now, and either way stop() resolves after start() settles.
     const begin = this.#phase === 'starting' ? this.#starting!.then(() => true, () => false) : Promise.resolve(true)
@@ -342,19 +441,77 @@ export abstract class Handler<A = any, R = any> {
     const unprocessed: A[] = []
     let start = 0
     for (let i = 0; i < batch.ids.length; i++) {
-      unprocessed.push(decode(batch.data, start, batch.ends[i]!) as A)
+      const id = batch.ids[i]!
+      const args = decode(batch.data, start, batch.ends[i]!) as A
       start = batch.ends[i]!
-      this.#queue.finished(batch.ids[i]!)
+      this.#queue.finished(id)
+      // Tasks of run()/map() go back to their caller (rejected as cancelled), not into `unprocessed`.
+      const sink = this.#routes.take(id)
+      if (sink !== undefined) sink.settle(id, { kind: 'cancelled', args })
+      else unprocessed.push(args)
     }
     this.#native.setNotifier(null)
     this.#phase = 'stopped'
     this.#queue.release(this.#outstanding())
+    this.#queue.close()
+    this.#wakeRoomWaiters()
     return { unprocessed }
   }
 
+  /** Cancels tasks (running ones too with `running`); returns the ids cancelled. */
+  #cancel(ids: number[], running: boolean): number[] {
+    if (ids.length === 0) return []
+    const result = this.#native.cancel(Float64Array.from(ids), running)
+    const cancelled: number[] = []
+    let start = 0
+    ids.forEach((id, i) => {
+      const end = result.args.ends[i]!
+      if (result.kinds[i]! <= 1) {
+        cancelled.push(id)
+        this.#queue.finished(id)
+        this.#routes.take(id)?.settle(id, { kind: 'cancelled', args: decode(result.args.data, start, end) })
+      }
+      start = end
+    })
+    this.#collect()
+    return cancelled
+  }
+
+  /** Resolves when the bounded queue has room (or the handler stops), or rejects on `signal`. */
+  #waitForRoom(signal: AbortSignal | undefined): Promise<void> {
+    if (this.#native.wantRoom() > 0 || this.#phase !== 'running') return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        this.#roomWaiters.delete(done)
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      }
+      const onAbort = (): void => {
+        this.#roomWaiters.delete(done)
+        reject(abortError(signal!, 'waiting for room in the queue'))
+      }
+      this.#roomWaiters.add(done)
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  #wakeRoomWaiters(): void {
+    // Each woken caller checks the room again; those that find none wait again.
+    for (const done of [...this.#roomWaiters]) done()
+  }
+
+  /** `[pending, running, settling, room]`, refreshed by #counts(). */
+  readonly #countsBuffer = new Float64Array(4)
+
+  #counts(): Counts {
+    const b = this.#countsBuffer
+    this.#native.counts(b)
+    return { pending: b[0]!, running: b[1]!, settling: b[2]!, room: b[3]! }
+  }
+
   #outstanding(): number {
-    const s = this.#native.stats()
-    return s.pending + s.running + s.settling
+    const { pending, running, settling } = this.#counts()
+    return pending + running + settling
   }
 
   #collect(): void {
@@ -363,22 +520,21 @@ export abstract class Handler<A = any, R = any> {
     if (this.#busy) return
     this.#busy = true
     try {
-      const terminations = this.#native.takeTerminations()
-      if (terminations.length > 0) this.#supervisor?.terminate(terminations)
-      this.#collector.collect()
+      this.#collector.collect((workerIds) => this.#supervisor?.terminate(workerIds))
     } finally {
       this.#busy = false
     }
-    this.#afterChange()
+    this.#afterChange(this.#collector.counts)
   }
 
   /** After tasks were added, settled or re-queued: wake waiters, workers and keep-alive. */
-  #afterChange(): void {
-    const s = this.#native.stats()
-    const outstanding = s.pending + s.running + s.settling
+  #afterChange(counts: Counts = this.#counts()): void {
+    const { pending, running, settling, room } = counts
+    const outstanding = pending + running + settling
     this.#queue.release(outstanding)
     this.#updateKeepAlive(outstanding)
-    if (s.pending > 0 && this.#phase === 'running') {
+    if (this.#roomWaiters.size > 0 && room > 0) this.#wakeRoomWaiters()
+    if (pending > 0 && this.#phase === 'running') {
       // Retries re-queued while no worker can start would wait for ever: fail them too.
       if (this.#broken !== null) this.#native.abandonQueued()
       else this.#supervisor?.ensureWorkers()
@@ -412,8 +568,10 @@ function checkWorkerCount(workers: unknown): number {
 }
 
 function checkStopOptions(options: unknown): Error | null {
-  if (typeof options !== 'object' || options === null) {
-    return new QdmpTypeError(ErrorCode.InvalidArgument, `stop(options): options must be an object, got ${describeValue(options)}`)
+  try {
+    checkSignal(options, 'stop()')
+  } catch (error) {
+    return error as Error
   }
   const { force, timeout } = options as StopOptions
   if (force !== undefined && typeof force !== 'boolean') {

@@ -78,7 +78,7 @@ export function cancelTasks<A>(
   native: NativePoolType,
   owner: object,
   tasks: unknown,
-  onCancelled: (id: number) => void,
+  onCancelled: (id: number, args: A) => void,
 ): CancelReport<A>[] {
   if (tasks === null || typeof tasks !== 'object' || typeof (tasks as Iterable<unknown>)[Symbol.iterator] !== 'function') {
     throw new QdmpTypeError(
@@ -98,14 +98,15 @@ export function cancelTasks<A>(
     reports.push({ taskId: id, status: 'unknown', wasRunning: false })
   }
   if (mine.length === 0) return reports
-  const result = native.cancel(Float64Array.from(mine.map((m) => m.id)))
+  const result = native.cancel(Float64Array.from(mine.map((m) => m.id)), true)
   let start = 0
   mine.forEach(({ index, id }, i) => {
     const end = result.args.ends[i]!
     const kind = result.kinds[i]!
     if (kind <= 1) {
-      reports[index] = { taskId: id, status: 'cancelled', wasRunning: kind === 1, args: decode(result.args.data, start, end) as A }
-      onCancelled(id)
+      const args = decode(result.args.data, start, end) as A
+      reports[index] = { taskId: id, status: 'cancelled', wasRunning: kind === 1, args }
+      onCancelled(id, args)
     } else {
       reports[index] = { taskId: id, status: kind === 2 ? 'settled' : 'unknown', wasRunning: false }
     }

@@ -30,7 +30,6 @@ export type DecisionKind = Binding.DecisionKind
 export type OutcomeKind = Binding.OutcomeKind
 export type WorkerSignal = Binding.WorkerSignal
 export type {
-  Deliveries,
   EngineStats,
   NativePool as NativePoolType,
   PayloadBatch,

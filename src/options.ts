@@ -25,6 +25,12 @@ export interface HandlerOptions<A = any, R = any> {
   /** How many times `handleError` may re-submit one original task. Default: no limit. */
   maxRetries?: number
   /**
+   * How many tasks may wait in the queue (not yet running). `addTasks` past it throws
+   * `ERR_QDMP_QUEUE_FULL` (saying how many it accepted); `submit`, `run` and `map` wait for room.
+   * Default: no bound.
+   */
+  maxQueue?: number
+  /**
    * How long a task may run, in milliseconds, counted from the moment a worker picks it up. A task
    * past it is stopped by the native core's watchdog (outside any JavaScript event loop, so an
    * endless loop is caught): its worker is terminated and replaced, and the task goes to
@@ -59,6 +65,14 @@ export const isCount: OptionCheck = (value, name) => {
       `options.${name} must be an integer >= 0 (or Infinity for no limit), got ${value}`,
       { option: name },
     )
+  }
+}
+
+/** An integer >= 1, or `Infinity` for no bound. */
+export const isPositiveCount: OptionCheck = (value, name) => {
+  isCount(value, name)
+  if (value === 0) {
+    throw new QdmpRangeError(ErrorCode.InvalidOption, `options.${name} must be at least 1 (or Infinity for no bound), got 0`, { option: name })
   }
 }
 
@@ -115,6 +129,7 @@ export const handlerOptionChecks: Record<string, OptionCheck> = {
   validateResult: isFunction,
   handleError: isFunction,
   maxRetries: isCount,
+  maxQueue: isPositiveCount,
   taskTimeout: isDuration,
   logger: isLogger,
 }

@@ -25,6 +25,9 @@ export class OutcomeQueue<R> {
   #items: Outcome<R>[] = []
   #head = 0
   #waiters: Waiter<R>[] = []
+  /** results() iterators waiting for one outcome each; `null` tells them the handler stopped. */
+  #nextWaiters: ((outcome: Outcome<R> | null) => void)[] = []
+  #closed = false
 
   get size(): number {
     return this.#items.length - this.#head
@@ -73,6 +76,39 @@ export class OutcomeQueue<R> {
     })
   }
 
+  /** The next outcome, once there is one; `null` once the handler has stopped and none is left. */
+  next(): Promise<Outcome<R> | null> {
+    if (this.size > 0) return Promise.resolve(this.#takeOne())
+    if (this.#closed) return Promise.resolve(null)
+    return new Promise((resolve) => this.#nextWaiters.push(resolve))
+  }
+
+  #takeOne(): Outcome<R> {
+    const outcome = this.#items[this.#head++]!
+    if (this.#head === this.#items.length) {
+      this.#items = []
+      this.#head = 0
+    }
+    return outcome
+  }
+
+  /** The handler stopped: results() iterators end once they have taken what is left. */
+  close(): void {
+    this.#closed = true
+    this.#serveNext()
+  }
+
+  /** The handler started (again). */
+  open(): void {
+    this.#closed = false
+  }
+
+  #serveNext(): void {
+    while (this.#nextWaiters.length > 0 && (this.size > 0 || this.#closed)) {
+      this.#nextWaiters.shift()!(this.size > 0 ? this.#takeOne() : null)
+    }
+  }
+
   /** Task `id` left the engine for good (settled or cancelled). */
   finished(id: number): void {
     for (const waiter of this.#waiters) {
@@ -82,6 +118,7 @@ export class OutcomeQueue<R> {
 
   /** Resolves, in call order, every waiter whose condition holds; `outstanding` = unfinished tasks. */
   release(outstanding: number): void {
+    this.#serveNext()
     if (this.#waiters.length === 0) return
     const still: Waiter<R>[] = []
     for (const waiter of this.#waiters) {

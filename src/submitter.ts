@@ -18,6 +18,9 @@ export interface RejectedArgument {
   error: unknown
 }
 
+/** What became of one offered argument. */
+export type Offered = { id: number } | { discarded: true } | { rejected: RejectedArgument }
+
 export class Submitter<A> {
   readonly #native: NativePoolType
   readonly #validateArgs: ((args: A) => unknown) | undefined
@@ -31,6 +34,50 @@ export class Submitter<A> {
     this.#native = native
     this.#validateArgs = validateArgs
     this.#logger = logger
+  }
+
+  /** How many more tasks the bounded queue takes now (`Infinity` without `maxQueue`). */
+  room(): number {
+    return this.#native.room()
+  }
+
+  /**
+   * Validates, encodes and queues `items` in one batch; says for each what became of it. The
+   * caller makes sure the bounded queue has room for all of them.
+   */
+  offer(items: readonly A[]): Offered[] {
+    const writer = this.#writer
+    writer.reset()
+    const out: Offered[] = new Array(items.length)
+    const rejected: RejectedArgument[] = []
+    const accepted: number[] = []
+    for (let index = 0; index < items.length; index++) {
+      const args = items[index]!
+      const before = rejected.length
+      if (!this.#validate(args, index, rejected)) {
+        out[index] = rejected.length > before ? { rejected: rejected[before]! } : { discarded: true }
+        continue
+      }
+      try {
+        writer.add(args)
+        accepted.push(index)
+      } catch (error) {
+        out[index] = { rejected: { index, code: ErrorCode.DataClone, error } }
+      }
+    }
+    let first: number
+    try {
+      first = this.#native.submit(writer.bytes(), writer.ends(), items.length)
+    } catch (error) {
+      throw fromNative(error)
+    } finally {
+      writer.reset()
+    }
+    accepted.forEach((index, k) => {
+      out[index] = { id: first + k }
+    })
+    if (accepted.length > 0) this.lastTaskId = first + accepted.length - 1
+    return out
   }
 
   /** Validates, encodes and queues every argument; see `Handler.addTasks`. */
@@ -47,6 +94,8 @@ export class Submitter<A> {
     let accepted = 0
     let offered = 0
     let index = 0
+    // The room can only grow while this runs (workers take tasks, only this thread adds them).
+    let room = this.#native.room()
     const flush = (): void => {
       if (offered === 0) return
       let first: number
@@ -61,8 +110,23 @@ export class Submitter<A> {
       offered = 0
     }
     writer.reset()
+    let unqueued: { value: A } | undefined
+    const iterator = (tasks as Iterable<A>)[Symbol.iterator]()
     try {
-      for (const args of tasks) {
+      for (;;) {
+        const step = iterator.next()
+        if (step.done === true) break
+        if (accepted + writer.count >= room) {
+          flush()
+          room = accepted + this.#native.room()
+          if (accepted >= room) {
+            // Full, with more to add: the pulled argument goes back to the caller on the error.
+            unqueued = { value: step.value }
+            iterator.return?.()
+            break
+          }
+        }
+        const args = step.value
         const at = index++
         offered++
         if (!this.#validate(args, at, rejected)) continue
@@ -76,6 +140,7 @@ export class Submitter<A> {
     } finally {
       flush()
     }
+    if (unqueued !== undefined) throw queueFullError(accepted, index, unqueued.value)
     if (rejected.length > 0) throw rejectedError(rejected, accepted)
     return accepted
   }
@@ -95,6 +160,16 @@ export class Submitter<A> {
     }
     return Boolean(ok)
   }
+}
+
+function queueFullError(accepted: number, index: number, unqueued: unknown): QdmpError {
+  return new QdmpError(
+    ErrorCode.QueueFull,
+    `addTasks(): the queue is full (options.maxQueue); ${accepted} argument(s) were accepted, from index ${index} ` +
+      `on none were (the argument at ${index} is error.unqueued; an iterator's later ones are still in it). ` +
+      `Use \`await handler.submit(args)\` to wait for room, or raise maxQueue.`,
+    { accepted, index, unqueued },
+  )
 }
 
 function rejectedError(rejected: RejectedArgument[], accepted: number): QdmpError {

@@ -37,6 +37,8 @@ pub enum Cancellation {
         /// The slot of the worker that ran it.
         slot: u32,
     },
+    /// It is running and running tasks were to be left alone: nothing done.
+    Busy,
     /// Its outcome is already recorded (or handed to the producer): nothing to cancel.
     AlreadySettled,
     /// No live task has this id (finished and forgotten, or never accepted here).
@@ -105,14 +107,21 @@ impl State {
         })
     }
 
-    /// Cancels a task: a queued one never runs, a running one's worker is terminated. Either way
-    /// it is finished as cancelled and no outcome of it is ever delivered.
-    pub(crate) fn cancel(&mut self, task: TaskId, followup: &mut Followup) -> Cancellation {
+    /// Cancels a task: a queued one never runs, a running one's worker is terminated (with
+    /// `running`; else it is left alone). Either way a cancelled task is finished as cancelled and
+    /// no outcome of it is ever delivered.
+    pub(crate) fn cancel(
+        &mut self,
+        task: TaskId,
+        running: bool,
+        followup: &mut Followup,
+    ) -> Cancellation {
         let Some(state) = self.tasks.get(&task).map(|t| t.state) else {
             return Cancellation::Unknown;
         };
         let cancellation = match state {
             TaskState::Done | TaskState::Collecting => return Cancellation::AlreadySettled,
+            TaskState::Running { .. } if !running => return Cancellation::Busy,
             TaskState::Queued => {
                 self.stats.pending -= 1;
                 None

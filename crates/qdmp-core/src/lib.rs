@@ -48,7 +48,7 @@ pub use error::{Error, ErrorCode, Result};
 pub use faults::Cancellation;
 pub use notify::Notify;
 pub use payload::Payload;
-pub use pool::{Pool, DEFAULT_IDLE_WAIT};
+pub use pool::{Exchange, Pool, DEFAULT_IDLE_WAIT};
 pub use state::RunningTask;
 pub use stats::Stats;
 pub use task::{Decision, Delivery, ExitInfo, Outcome, TaskId};

@@ -107,6 +107,21 @@ fn run_watchdog(shared: &Shared) {
     }
 }
 
+/// What [`Pool::exchange`] returns.
+#[derive(Debug)]
+pub struct Exchange {
+    /// How many tasks the decisions queued again, or the first invalid decision.
+    pub settled: Result<usize>,
+    /// The outcomes drained.
+    pub deliveries: Vec<Delivery>,
+    /// Workers the producer must terminate.
+    pub terminations: Vec<WorkerId>,
+    /// The counters after both.
+    pub stats: Stats,
+    /// The room in the bounded queue after both (`usize::MAX` when unbounded).
+    pub room: usize,
+}
+
 /// The task engine shared by the producer and every worker.
 pub struct Pool {
     shared: Arc<Shared>,
@@ -195,6 +210,16 @@ impl Pool {
         Ok(ids)
     }
 
+    /// How many more tasks the bounded queue takes now (`usize::MAX` when unbounded).
+    pub fn room(&self) -> usize {
+        self.lock().state.room()
+    }
+
+    /// Returns the room now; if there is none, the producer is notified when some opens.
+    pub fn want_room(&self) -> usize {
+        self.lock().state.want_room()
+    }
+
     /// Registers a worker instance for `slot`.
     pub fn register_worker(&self, slot: u32) -> Result<WorkerId> {
         self.lock().state.register_worker(slot)
@@ -212,10 +237,11 @@ impl Pool {
     pub fn next(&self, worker: WorkerId, finished: Option<Finished>, wait: Duration) -> Step {
         let mut locked = self.lock();
         let now = Instant::now();
-        let notify = finished.is_some_and(|f| locked.state.finish(worker, f, now).1);
+        let mut notify = finished.is_some_and(|f| locked.state.finish(worker, f, now).1);
         let step = match locked.state.take(worker, now) {
             Take::Task(id, args) => {
                 self.wake_watchdog(&mut locked);
+                notify |= locked.state.wake_due(); // room may have opened in the bounded queue
                 Some(Step::Task { id, args })
             }
             Take::Retire => Some(Step::Retire),
@@ -246,6 +272,11 @@ impl Pool {
             match locked.state.take(worker, now) {
                 Take::Task(id, args) => {
                     self.wake_watchdog(&mut locked);
+                    let notify = locked.state.wake_due();
+                    drop(locked);
+                    if notify {
+                        self.shared.notify();
+                    }
                     return Step::Task { id, args };
                 }
                 Take::Retire => return Step::Retire,
@@ -299,14 +330,14 @@ impl Pool {
         count
     }
 
-    /// Cancels tasks; see [`Cancellation`].
-    pub fn cancel(&self, tasks: &[TaskId]) -> Vec<Cancellation> {
+    /// Cancels tasks, running ones too when `running`; see [`Cancellation`].
+    pub fn cancel(&self, tasks: &[TaskId], running: bool) -> Vec<Cancellation> {
         let mut followup = Followup::default();
         let out = {
             let mut locked = self.lock();
             tasks
                 .iter()
-                .map(|&task| locked.state.cancel(task, &mut followup))
+                .map(|&task| locked.state.cancel(task, running, &mut followup))
                 .collect()
         };
         self.shared.follow(followup);
@@ -329,6 +360,31 @@ impl Pool {
     /// Hands up to `max` waiting outcomes to the producer.
     pub fn drain(&self, max: usize) -> Vec<Delivery> {
         self.lock().state.drain(max)
+    }
+
+    /// The producer's whole round trip in one lock: applies `decisions` on the last drained
+    /// outcomes, then drains up to `max` more, and reports what the producer checks after every
+    /// change. One call per batch keeps the producer's cost per task low when outcomes arrive a
+    /// few at a time.
+    pub fn exchange(&self, decisions: Vec<(TaskId, Decision)>, max: usize) -> Exchange {
+        let mut locked = self.lock();
+        let settled = if decisions.is_empty() {
+            Ok(0)
+        } else {
+            locked.state.settle(decisions)
+        };
+        if let Ok(requeued) = settled {
+            self.wake_workers(&locked, requeued);
+        }
+        let terminations = locked.state.take_terminations();
+        let deliveries = locked.state.drain(max);
+        Exchange {
+            settled,
+            deliveries,
+            terminations,
+            stats: locked.state.stats(),
+            room: locked.state.room(),
+        }
     }
 
     /// The workers the producer must terminate (interrupted, with no terminator of their own).
@@ -361,6 +417,12 @@ impl Pool {
     /// Arguments of the tasks cancelled by `stop` since the last call.
     pub fn take_unprocessed(&self) -> Vec<(TaskId, Payload)> {
         self.lock().state.take_unprocessed()
+    }
+
+    /// The counters and the room of the bounded queue, read together.
+    pub fn counts(&self) -> (Stats, usize) {
+        let locked = self.lock();
+        (locked.state.stats(), locked.state.room())
     }
 
     /// The counters, read atomically.

@@ -69,9 +69,13 @@ pub(crate) struct State {
     pub(crate) workers: IdMap<WorkerRec>,
     /// Workers the producer must terminate (interrupted, and with no terminator of their own).
     pub(crate) terminations: Vec<WorkerId>,
-    /// Whether the producer was told that `done` or `terminations` is non-empty and has not
-    /// emptied both since.
+    /// Whether the producer was told that `done` or `terminations` is non-empty, or that room
+    /// opened, and has not taken all of it since.
     notified: bool,
+    /// The producer waits for room in the bounded queue: tell it when a worker makes some.
+    room_wanted: bool,
+    /// Room opened since the producer asked; it learns of it through the notifier.
+    room_ready: bool,
     pub(crate) stats: Stats,
     /// Arguments of tasks cancelled by `stop`, not yet handed to the producer.
     unprocessed: Vec<(TaskId, Payload)>,
@@ -90,6 +94,8 @@ impl State {
             workers: IdMap::default(),
             terminations: Vec::new(),
             notified: false,
+            room_wanted: false,
+            room_ready: false,
             stats: Stats::default(),
             unprocessed: Vec::new(),
         }
@@ -207,9 +213,14 @@ impl State {
             task.state = TaskState::Running { worker, since: now };
             rec.running = Some(id);
             rec.last_active = now;
+            let args = task.args.clone();
             self.stats.pending -= 1;
             self.stats.running += 1;
-            return Take::Task(id, task.args.clone());
+            if self.room_wanted && self.room() > 0 {
+                self.room_wanted = false;
+                self.room_ready = true;
+            }
+            return Take::Task(id, args);
         }
         if let Some(idle) = self.config.idle_timeout {
             if now >= rec.last_active + idle {
@@ -267,7 +278,9 @@ impl State {
 
     /// Whether the producer must be woken now: something waits for it and it was not told yet.
     pub(crate) fn wake_due(&mut self) -> bool {
-        if self.notified || (self.done.is_empty() && self.terminations.is_empty()) {
+        if self.notified
+            || (self.done.is_empty() && self.terminations.is_empty() && !self.room_ready)
+        {
             return false;
         }
         self.notified = true;
@@ -275,9 +288,25 @@ impl State {
     }
 
     fn rearm_if_empty(&mut self) {
-        if self.done.is_empty() && self.terminations.is_empty() {
+        if self.done.is_empty() && self.terminations.is_empty() && !self.room_ready {
             self.notified = false;
         }
+    }
+
+    /// How many more tasks the bounded queue takes now (`usize::MAX` when unbounded).
+    pub fn room(&self) -> usize {
+        match self.config.max_queue {
+            Some(max) => max.saturating_sub(self.stats.pending as usize),
+            None => usize::MAX,
+        }
+    }
+
+    /// The producer will wait for room: returns the room now, and if there is none, arranges a
+    /// notification when a worker takes a task and makes some.
+    pub fn want_room(&mut self) -> usize {
+        let room = self.room();
+        self.room_wanted = room == 0;
+        room
     }
 
     /// Removes `worker` (it exited). A task it was running ends with `WorkerExited`.
@@ -312,6 +341,8 @@ impl State {
 
     /// Hands up to `max` outcomes to the producer, which must then [`settle`](State::settle) each.
     pub fn drain(&mut self, max: usize) -> Vec<Delivery> {
+        // The producer re-checks the room whenever it drains.
+        self.room_ready = false;
         let count = max.min(self.done.len());
         let mut out = Vec::with_capacity(count);
         for (task, worker_slot, outcome) in self.done.drain(..count) {

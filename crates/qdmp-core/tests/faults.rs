@@ -199,7 +199,11 @@ fn cancel_removes_queued_tasks_terminates_running_ones_and_leaves_settled_ones()
     let ids = submit(&pool, &["running", "queued", "done"]);
     let running = take(&pool, w);
     let w2 = pool.register_worker(5).unwrap();
-    let result = pool.cancel(&[ids[1], running]);
+    assert!(
+        matches!(pool.cancel(&[running], false)[0], Cancellation::Busy),
+        "left alone when asked"
+    );
+    let result = pool.cancel(&[ids[1], running], true);
     assert!(matches!(&result[0], Cancellation::Queued { args } if args.as_bytes() == b"queued"));
     assert!(
         matches!(&result[1], Cancellation::Running { args, slot: 4 } if args.as_bytes() == b"running")
@@ -210,7 +214,7 @@ fn cancel_removes_queued_tasks_terminates_running_ones_and_leaves_settled_ones()
         pool.next(w2, ok(done), Duration::ZERO),
         Step::Idle
     ));
-    let again = pool.cancel(&[done, ids[1], 999_999]);
+    let again = pool.cancel(&[done, ids[1], 999_999], true);
     assert!(matches!(again[0], Cancellation::AlreadySettled));
     assert!(
         matches!(again[1], Cancellation::Unknown),
@@ -315,7 +319,7 @@ fn abandoning_fails_every_queued_task_and_only_those() {
     let w = pool.register_worker(0).unwrap();
     let ids = submit(&pool, &["running", "a", "b"]);
     take(&pool, w);
-    assert_eq!(pool.cancel(&[ids[1]]).len(), 1);
+    assert_eq!(pool.cancel(&[ids[1]], true).len(), 1);
     assert_eq!(pool.abandon_queued(), 1);
     let d = pool.drain(usize::MAX);
     assert_eq!(d.len(), 1);

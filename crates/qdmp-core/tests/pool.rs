@@ -387,3 +387,38 @@ fn reporting_an_outcome_and_taking_the_next_task_is_one_step() {
     let (t2, _) = take(&pool, w, ok(t1, "A")).unwrap();
     assert_ne!(t1, t2);
 }
+
+#[test]
+fn a_producer_waiting_for_room_is_notified_when_a_worker_makes_some() {
+    let pool = started(Config {
+        max_queue: Some(2),
+        ..Config::default()
+    });
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    pool.set_notifier(Some(Arc::new(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+    })));
+    let w = pool.register_worker(0).unwrap();
+    assert_eq!(pool.want_room(), 2);
+    submit(&pool, &["a", "b"]);
+    assert_eq!(pool.want_room(), 0, "full: the producer will wait");
+    take(&pool, w, None).unwrap();
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "a worker made room: the producer is told"
+    );
+    assert_eq!(pool.room(), 1);
+    assert!(
+        pool.drain(usize::MAX).is_empty(),
+        "room is a wake-up, not an outcome"
+    );
+    let w2 = pool.register_worker(1).unwrap();
+    take(&pool, w2, None).unwrap();
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "nobody asked again: no second notification"
+    );
+}

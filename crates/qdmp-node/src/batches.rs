@@ -1,9 +1,9 @@
 //! The shapes in which batches cross to JavaScript: one buffer of bytes plus typed arrays of
 //! offsets, ids and kinds, so that one call moves many tasks or outcomes.
 
-use napi::bindgen_prelude::{Buffer, Float64Array, Uint32Array, Uint8Array};
+use napi::bindgen_prelude::{Buffer, Float64Array, Uint32Array};
 use napi_derive::napi;
-use qdmp_core::{Delivery, ExitInfo, Outcome, Payload, Stats};
+use qdmp_core::{Exchange, ExitInfo, Outcome, Payload, Stats};
 
 /// How an attempt ended, in [`Deliveries::kinds`].
 #[napi]
@@ -31,21 +31,6 @@ pub enum DecisionKind {
     Failed = 2,
     /// Run again with the next retry payload.
     Retry = 3,
-}
-
-/// Drained outcomes. Delivery `i` has its outcome bytes at `data[ends[2i-1] .. ends[2i]]` and its
-/// arguments (failures only, else empty) at `data[ends[2i] .. ends[2i+1]]`, with `ends[-1] = 0`.
-#[napi(object)]
-pub struct Deliveries {
-    pub ids: Float64Array,
-    pub attempts: Uint32Array,
-    /// 1 when a retry is still allowed.
-    pub can_retry: Uint8Array,
-    pub slots: Uint32Array,
-    /// [`OutcomeKind`] values.
-    pub kinds: Uint8Array,
-    pub data: Buffer,
-    pub ends: Uint32Array,
 }
 
 /// Task arguments: task `i`'s bytes are `data[ends[i-1] .. ends[i]]`, with `ends[-1] = 0`.
@@ -146,40 +131,75 @@ fn outcome_bytes(outcome: Outcome, data: &mut Vec<u8>) -> OutcomeKind {
     }
 }
 
-/// Drained outcomes, laid out as [`Deliveries`].
-pub(crate) fn deliveries(batch: Vec<Delivery>) -> Deliveries {
-    let n = batch.len();
-    let (mut ids, mut attempts, mut can_retry) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut slots, mut kinds, mut ends) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(2 * n),
-    );
-    let mut data = Vec::new();
-    for d in batch {
-        ids.push(d.task as f64);
-        attempts.push(d.attempt);
-        can_retry.push(u8::from(d.can_retry));
-        slots.push(d.worker_slot);
-        kinds.push(outcome_bytes(d.outcome, &mut data) as u8);
-        ends.push(data.len() as u32);
-        if let Some(args) = d.args {
-            data.extend_from_slice(args.as_bytes());
-        }
-        ends.push(data.len() as u32);
+/// Bytes of the header of one delivery: id (f64), attempt (u32), slot (u32), outcome bytes (u32),
+/// argument bytes (u32), kind (u8), can-retry (u8), 2 bytes of padding.
+pub const DELIVERY_HEADER: usize = 28;
+
+/// Bytes before the terminations in an exchange buffer.
+pub const EXCHANGE_HEADER: usize = 48;
+
+/// An [`Exchange`] in one buffer, so that a round trip of the producer costs one allocation
+/// however many outcomes it carries. Little-endian:
+/// - `[0]` deliveries (u32), `[4]` terminations (u32), `[8]` pending, `[16]` running,
+///   `[24]` settling, `[32]` room (`Infinity` when unbounded) (f64 each), `[40]` tasks queued
+///   again by the decisions, or `u32::MAX` when a decision was invalid (u32), `[44]` padding;
+/// - `[48]` the worker ids to terminate (f64 each);
+/// - a header per delivery ([`DELIVERY_HEADER`]);
+/// - each delivery's outcome bytes followed by its argument bytes (failures only), in order.
+pub(crate) fn exchange_buffer(exchange: Exchange) -> Buffer {
+    let Exchange {
+        settled,
+        deliveries,
+        terminations,
+        stats,
+        room,
+    } = exchange;
+    let headers = EXCHANGE_HEADER + 8 * terminations.len() + DELIVERY_HEADER * deliveries.len();
+    let mut out = Vec::with_capacity(headers + 64 * deliveries.len());
+    out.extend_from_slice(&(deliveries.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(terminations.len() as u32).to_le_bytes());
+    for count in [
+        stats.pending as f64,
+        stats.running as f64,
+        stats.settling as f64,
+        room_f64(room),
+    ] {
+        out.extend_from_slice(&count.to_le_bytes());
     }
-    Deliveries {
-        ids: ids.into(),
-        attempts: attempts.into(),
-        can_retry: can_retry.into(),
-        slots: slots.into(),
-        kinds: kinds.into(),
-        data: data.into(),
-        ends: ends.into(),
+    out.extend_from_slice(&settled.map_or(u32::MAX, |n| n as u32).to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    for worker in terminations {
+        out.extend_from_slice(&(worker as f64).to_le_bytes());
+    }
+    let first_header = out.len();
+    out.resize(headers, 0);
+    for (i, d) in deliveries.into_iter().enumerate() {
+        let start = out.len();
+        let kind = outcome_bytes(d.outcome, &mut out) as u8;
+        let outcome_len = out.len() - start;
+        let args_len = d.args.map_or(0, |args| {
+            out.extend_from_slice(args.as_bytes());
+            args.len()
+        });
+        let at = first_header + i * DELIVERY_HEADER;
+        let header = &mut out[at..at + DELIVERY_HEADER];
+        header[0..8].copy_from_slice(&(d.task as f64).to_le_bytes());
+        header[8..12].copy_from_slice(&d.attempt.to_le_bytes());
+        header[12..16].copy_from_slice(&d.worker_slot.to_le_bytes());
+        header[16..20].copy_from_slice(&(outcome_len as u32).to_le_bytes());
+        header[20..24].copy_from_slice(&(args_len as u32).to_le_bytes());
+        header[24] = kind;
+        header[25] = u8::from(d.can_retry);
+    }
+    out.into()
+}
+
+/// A bounded queue's room as a JavaScript number.
+pub(crate) fn room_f64(room: usize) -> f64 {
+    if room == usize::MAX {
+        f64::INFINITY
+    } else {
+        room as f64
     }
 }
 

@@ -9,8 +9,8 @@ use crate::errors::{id_from_js, Result};
 use crate::native_pool::NativePool;
 
 /// What `cancel` did with each task: `kinds[i]` is 0 (was queued), 1 (was running: its worker
-/// is being terminated), 2 (already settled: nothing done), 3 (unknown id); the arguments of the
-/// cancelled ones (others empty) are laid out as in [`PayloadBatch`].
+/// is being terminated), 2 (already settled: nothing done), 3 (unknown id), 4 (running, left
+/// alone); the arguments of the cancelled ones (others empty) are laid out as in [`PayloadBatch`].
 #[napi(object)]
 pub struct CancelResults {
     pub kinds: Uint8Array,
@@ -40,14 +40,14 @@ impl NativePool {
             as u32
     }
 
-    /// Cancels tasks by id.
+    /// Cancels tasks by id; running ones too when `running`.
     #[napi]
-    pub fn cancel(&self, ids: &[f64]) -> Result<CancelResults> {
+    pub fn cancel(&self, ids: &[f64], running: bool) -> Result<CancelResults> {
         let ids = ids
             .iter()
             .map(|&id| id_from_js("task", id))
             .collect::<Result<Vec<u64>>>()?;
-        let outcomes = self.pool.cancel(&ids);
+        let outcomes = self.pool.cancel(&ids, running);
         let mut kinds = Vec::with_capacity(ids.len());
         let mut slots = Vec::with_capacity(ids.len());
         let mut args = Vec::with_capacity(ids.len());
@@ -57,6 +57,7 @@ impl NativePool {
                 Cancellation::Running { args, slot } => (1, slot, args),
                 Cancellation::AlreadySettled => (2, u32::MAX, qdmp_core::Payload::new(&[])),
                 Cancellation::Unknown => (3, u32::MAX, qdmp_core::Payload::new(&[])),
+                Cancellation::Busy => (4, u32::MAX, qdmp_core::Payload::new(&[])),
             };
             kinds.push(kind);
             slots.push(slot);

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Buffer, Function};
+use napi::bindgen_prelude::{Buffer, Float64Array, Function};
 use napi_derive::napi;
 use qdmp_core::{Config, Decision, Departure, ExitInfo, Payload, Pool};
 
 use crate::batches::{
-    deliveries, payload_batch, running_tasks, Deliveries, EngineStats, PayloadBatch, RunningTasks,
+    exchange_buffer, payload_batch, room_f64, running_tasks, EngineStats, PayloadBatch,
+    RunningTasks,
 };
 use crate::errors::{id_from_js, to_js, Result};
 use crate::notifier::JsNotifier;
@@ -39,6 +40,32 @@ pub enum WorkerDeparture {
     Unexpected,
     /// Not known to the engine.
     Unknown,
+}
+
+/// Decisions from their JavaScript layout: one kind per id, retries' payloads in order.
+fn decisions_from(
+    ids: &[f64],
+    kinds: &[u8],
+    retry_data: &[u8],
+    retry_ends: &[u32],
+) -> Result<Vec<(u64, Decision)>> {
+    let mut retries = Payload::split_batch(retry_data, retry_ends)
+        .map_err(to_js)?
+        .into_iter();
+    let mut list = Vec::with_capacity(ids.len());
+    for (&id, &kind) in ids.iter().zip(kinds) {
+        let decision = match kind {
+            0 => Decision::Completed,
+            1 => Decision::DiscardedResult,
+            2 => Decision::Failed,
+            _ => match retries.next() {
+                Some(args) => Decision::Retry(args),
+                None => Decision::Failed,
+            },
+        };
+        list.push((id_from_js("task", id)?, decision));
+    }
+    Ok(list)
 }
 
 fn millis(ms: f64) -> Duration {
@@ -108,6 +135,18 @@ impl NativePool {
         Ok(ids.start as f64)
     }
 
+    /// How many more tasks the bounded queue takes now (`Infinity` when unbounded).
+    #[napi]
+    pub fn room(&self) -> f64 {
+        room_f64(self.pool.room())
+    }
+
+    /// The room now; when there is none, the notifier fires once a worker makes some.
+    #[napi]
+    pub fn want_room(&self) -> f64 {
+        room_f64(self.pool.want_room())
+    }
+
     #[napi]
     pub fn register_worker(&self, slot: u32) -> Result<f64> {
         self.pool
@@ -140,40 +179,39 @@ impl NativePool {
         Ok(self.pool.retire_worker(id_from_js("worker", worker)?))
     }
 
-    /// Up to `max` waiting outcomes, or `null` when there are none.
+    /// The producer's round trip: applies one `DecisionKind` per task of the last exchange (each
+    /// `Retry` takes the next payload of `retry_data`/`retry_ends`), then drains up to `max`
+    /// outcomes. Returns everything in one buffer (layout: the binding's `exchange_buffer`).
     #[napi]
-    pub fn drain(&self, max: u32) -> Option<Deliveries> {
-        let batch = self.pool.drain(max as usize);
-        (!batch.is_empty()).then(|| deliveries(batch))
-    }
-
-    /// Applies one `DecisionKind` per drained task; each `Retry` takes the next payload of
-    /// `retry_data`/`retry_ends` in order. Returns how many tasks were queued again.
-    #[napi]
-    pub fn settle(
+    pub fn exchange(
         &self,
         ids: &[f64],
         decisions: &[u8],
         retry_data: &[u8],
         retry_ends: &[u32],
-    ) -> Result<u32> {
-        let mut retries = Payload::split_batch(retry_data, retry_ends)
-            .map_err(to_js)?
-            .into_iter();
-        let mut list = Vec::with_capacity(ids.len());
-        for (&id, &kind) in ids.iter().zip(decisions) {
-            let decision = match kind {
-                0 => Decision::Completed,
-                1 => Decision::DiscardedResult,
-                2 => Decision::Failed,
-                _ => match retries.next() {
-                    Some(args) => Decision::Retry(args),
-                    None => Decision::Failed,
-                },
-            };
-            list.push((id_from_js("task", id)?, decision));
+        max: u32,
+    ) -> Result<Buffer> {
+        let decisions = decisions_from(ids, decisions, retry_data, retry_ends)?;
+        Ok(exchange_buffer(self.pool.exchange(decisions, max as usize)))
+    }
+
+    /// Writes `[pending, running, settling, room]` into `out` (room is `Infinity` without a
+    /// bound): the counts the producer checks after every change, without building an object.
+    #[napi]
+    pub fn counts(&self, mut out: Float64Array) {
+        let (stats, room) = self.pool.counts();
+        let values = [
+            stats.pending as f64,
+            stats.running as f64,
+            stats.settling as f64,
+            room_f64(room),
+        ];
+        // SAFETY: `out` is a typed array JavaScript passed for this call and does not touch during
+        // it (this thread runs no JavaScript until we return); nothing else holds a Rust view of it.
+        let out = unsafe { out.as_mut() };
+        for (slot, value) in out.iter_mut().zip(values) {
+            *slot = value;
         }
-        self.pool.settle(list).map(|n| n as u32).map_err(to_js)
     }
 
     /// Stops accepting tasks; see the core's `Pool::stop`.

@@ -1,0 +1,344 @@
+// map() and mapSettled(): a source of arguments pulled lazily, at most `window` tasks between
+// pulled and handed to the consumer, results in input order or as they finish. Memory stays
+// bounded whatever the source's length: the window bounds tasks in flight and, in input order,
+// the results waiting for an earlier one.
+
+import { describeValue } from './describe'
+import { ErrorCode, ProcessingException, QdmpError, QdmpRangeError, QdmpTypeError } from './errors'
+import type { Final, Routes, Sink } from './routes'
+import type { Offered, Submitter } from './submitter'
+
+/** Options of `map()`, `mapSettled()` and `stream()`. */
+export interface MapOptions {
+  /** How many tasks may be pulled from the source and not yet handed to you (default 16 per worker). */
+  window?: number
+  /** Results in input order (default), or as they finish. */
+  ordered?: boolean
+  /** Aborting stops pulling the source, cancels queued tasks and ends the iteration with `ERR_QDMP_ABORTED`. */
+  signal?: AbortSignal
+}
+
+/** One outcome of `mapSettled()`. */
+export type Settled<A, R> =
+  | { status: 'fulfilled'; value: R; args: A }
+  /** The task failed for good (a `ProcessingException`, with `code`), or could not be queued. */
+  | { status: 'rejected'; reason: ProcessingException; args: A }
+  /** A hook discarded it: `validateArgs` (no `value`) or `validateResult` (with the `value`). */
+  | { status: 'discarded'; args: A; value?: R }
+
+/** What a map run needs from its handler. */
+export interface MapEngine<A, R> {
+  readonly submitter: Submitter<A>
+  readonly routes: Routes<R>
+  readonly workerCount: number
+  /** Throws when the handler cannot take tasks now. */
+  ensureRunning(operation: string): void
+  /** Resolves when the bounded queue has room. */
+  waitForRoom(signal: AbortSignal | undefined): Promise<void>
+  /** Cancels the tasks among `ids` that are still queued (running ones finish). */
+  cancelQueued(ids: number[]): void
+  /** Called after tasks were queued. */
+  afterSubmit(): void
+}
+
+/** Marks a position in the output that yields nothing (a discarded task, in `map()`). */
+const SKIP = Symbol('skip')
+
+type Slot<A, R> = Settled<A, R> | typeof SKIP
+
+/** Checks the options shared by map, mapSettled and stream. */
+export function checkMapOptions(options: unknown, method: string): Required<Pick<MapOptions, 'ordered'>> & MapOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new QdmpTypeError(ErrorCode.InvalidArgument, `${method}: options must be an object, got ${describeValue(options)}`)
+  }
+  const { window, ordered, signal } = options as MapOptions
+  if (window !== undefined && !(typeof window === 'number' && Number.isInteger(window) && window >= 1)) {
+    const Err = typeof window === 'number' ? QdmpRangeError : QdmpTypeError
+    throw new Err(ErrorCode.InvalidArgument, `${method}: options.window must be a positive integer, got ${describeValue(window)}`)
+  }
+  if (ordered !== undefined && typeof ordered !== 'boolean') {
+    throw new QdmpTypeError(ErrorCode.InvalidArgument, `${method}: options.ordered must be a boolean, got ${describeValue(ordered)}`)
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new QdmpTypeError(ErrorCode.InvalidArgument, `${method}: options.signal must be an AbortSignal, got ${describeValue(signal)}`)
+  }
+  return { ...(options as MapOptions), ordered: ordered ?? true }
+}
+
+/** The error a run ends with when its signal aborts. */
+export function abortError(signal: AbortSignal, what: string): QdmpError {
+  return new QdmpError(ErrorCode.Aborted, `${what} was aborted`, { cause: signal.reason })
+}
+
+function openSource<A>(source: unknown, method: string): Iterator<A> | AsyncIterator<A> {
+  if (source !== null && typeof source === 'object') {
+    const asyncIterate = (source as AsyncIterable<A>)[Symbol.asyncIterator]
+    if (typeof asyncIterate === 'function') return asyncIterate.call(source)
+    const iterate = (source as Iterable<A>)[Symbol.iterator]
+    if (typeof iterate === 'function') return iterate.call(source)
+  }
+  throw new QdmpTypeError(
+    ErrorCode.InvalidArgument,
+    `${method} takes an iterable or async iterable of task arguments, got ${describeValue(source)}`,
+  )
+}
+
+/** One run of map() (`settled = false`) or mapSettled() (`settled = true`). */
+export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
+  readonly #engine: MapEngine<A, R>
+  readonly #settled: boolean
+  readonly #window: number
+  readonly #ordered: boolean
+  readonly #signal: AbortSignal | undefined
+  readonly #method: string
+  readonly #iterator: Iterator<A> | AsyncIterator<A>
+  readonly #isAsync: boolean
+  /** Tasks in flight: id -> position in the input and arguments. */
+  readonly #tasks = new Map<number, { seq: number; args: A }>()
+  /** Outcomes not yet handed out: by position (ordered), or in arrival order. */
+  readonly #byPosition = new Map<number, Slot<A, R>>()
+  #arrived: Slot<A, R>[] = []
+  #nextPosition = 0
+  #pulled = 0
+  #consumed = 0
+  #sourceDone = false
+  #pumping = false
+  #pumpScheduled = false
+  #finished = false
+  #failure: unknown = undefined
+  #waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | null = null
+  readonly #onAbort = (): void => this.#fail(abortError(this.#signal!, this.#method))
+
+  constructor(engine: MapEngine<A, R>, source: unknown, options: MapOptions & { ordered: boolean }, settled: boolean, method: string) {
+    engine.ensureRunning(method)
+    this.#engine = engine
+    this.#settled = settled
+    this.#method = method
+    this.#iterator = openSource<A>(source, method)
+    this.#isAsync = typeof (source as AsyncIterable<A>)[Symbol.asyncIterator] === 'function'
+    this.#window = options.window ?? Math.max(16, 16 * engine.workerCount)
+    this.#ordered = options.ordered
+    this.#signal = options.signal
+    if (this.#signal?.aborted) this.#onAbort()
+    else this.#signal?.addEventListener('abort', this.#onAbort, { once: true })
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.#waiter !== null) {
+      return Promise.reject(new QdmpError(ErrorCode.InvalidArgument, `${this.#method}: next() called before the previous next() settled`))
+    }
+    const ready = this.#poll()
+    if (ready !== null) return ready
+    return new Promise((resolve, reject) => {
+      this.#waiter = { resolve, reject }
+    })
+  }
+
+  /** Ends the iteration early (a `break` out of `for await`): stops pulling, cancels queued tasks. */
+  return(): Promise<IteratorResult<T>> {
+    this.#finish()
+    return Promise.resolve({ done: true, value: undefined })
+  }
+
+  /** Settles the current waiter when an outcome, the end, or a failure is due. */
+  #wake(): void {
+    const waiter = this.#waiter
+    if (waiter === null) return
+    const ready = this.#poll()
+    if (ready === null) return
+    this.#waiter = null
+    ready.then(waiter.resolve, waiter.reject)
+  }
+
+  /**
+   * Runs the pump soon, not now: poll() and wake() are reached from inside the pump and the
+   * collector, and pumping there would re-enter them.
+   */
+  #schedulePump(): void {
+    if (this.#pumpScheduled || this.#pumping || this.#sourceDone || this.#finished) return
+    // Refill in batches, once a quarter of the window is free (or nothing is in flight): topping
+    // up one task per result would let the queue run dry and workers sleep between tasks.
+    const free = this.#window - (this.#pulled - this.#consumed)
+    if (free < Math.max(1, this.#window >> 2) && this.#tasks.size > 0) return
+    this.#pumpScheduled = true
+    queueMicrotask(() => {
+      this.#pumpScheduled = false
+      void this.#pump()
+    })
+  }
+
+  /** The next iterator result, if one is due now. */
+  #poll(): Promise<IteratorResult<T>> | null {
+    if (this.#failure !== undefined) {
+      const failure = this.#failure
+      this.#failure = undefined
+      this.#finish()
+      return Promise.reject(failure)
+    }
+    if (this.#finished) return Promise.resolve({ done: true, value: undefined })
+    for (;;) {
+      const slot = this.#takeSlot()
+      if (slot === undefined) break
+      this.#consumed++
+      if (slot !== SKIP) {
+        this.#schedulePump()
+        return Promise.resolve({ done: false, value: (this.#settled ? slot : (slot as { value: R }).value) as T })
+      }
+    }
+    if (this.#sourceDone && !this.#pumping && this.#tasks.size === 0 && this.#pulled === this.#consumed) {
+      this.#finish()
+      return Promise.resolve({ done: true, value: undefined })
+    }
+    this.#schedulePump()
+    return null
+  }
+
+  #takeSlot(): Slot<A, R> | undefined {
+    if (!this.#ordered) return this.#arrived.length > 0 ? this.#arrived.shift() : undefined
+    const slot = this.#byPosition.get(this.#nextPosition)
+    if (slot === undefined) return undefined
+    this.#byPosition.delete(this.#nextPosition++)
+    return slot
+  }
+
+  #place(seq: number, slot: Slot<A, R>): void {
+    if (this.#ordered) this.#byPosition.set(seq, slot)
+    else this.#arrived.push(slot)
+  }
+
+  /** A task of this run ended (called by the collector, through the routes). */
+  settle(id: number, final: Final<R>): void {
+    const task = this.#tasks.get(id)
+    if (task === undefined) return
+    this.#tasks.delete(id)
+    if (this.#finished) return // the consumer left: outcomes of tasks that were running are dropped
+    const { seq, args } = task
+    switch (final.kind) {
+      case 'fulfilled':
+        this.#place(seq, { status: 'fulfilled', value: final.value, args })
+        break
+      case 'discarded':
+        this.#place(seq, this.#settled ? { status: 'discarded', args, value: final.value } : SKIP)
+        break
+      case 'rejected':
+        if (this.#settled) this.#place(seq, { status: 'rejected', reason: final.error, args })
+        else this.#failure = final.error // like Promise.all: the first failure ends the run
+        break
+      case 'cancelled': {
+        const error = new QdmpError(ErrorCode.Cancelled, `the task was cancelled before it settled (stop() or cancelProcesses())`)
+        const report = new ProcessingException(error, error.stack, args, { code: ErrorCode.Cancelled })
+        if (this.#settled) this.#place(seq, { status: 'rejected', reason: report, args })
+        else this.#failure = report
+        break
+      }
+    }
+    this.#wake()
+  }
+
+  #fail(error: unknown): void {
+    if (this.#finished) return
+    this.#failure ??= error
+    this.#wake()
+  }
+
+  /** Stops pulling, cancels what is still queued, and lets running tasks finish unheard. */
+  #finish(): void {
+    if (this.#finished) return
+    this.#finished = true
+    this.#signal?.removeEventListener('abort', this.#onAbort)
+    if (!this.#sourceDone) {
+      this.#sourceDone = true
+      try {
+        const closing = this.#iterator.return?.()
+        if (closing instanceof Promise) closing.catch(() => {})
+      } catch {
+        // a source that fails to close has nothing left to give us anyway
+      }
+    }
+    if (this.#tasks.size > 0) this.#engine.cancelQueued([...this.#tasks.keys()])
+    this.#byPosition.clear()
+    this.#arrived = []
+  }
+
+  /** Pulls from the source while the window has room, and queues what it pulls. */
+  async #pump(): Promise<void> {
+    if (this.#pumping || this.#sourceDone || this.#finished) return
+    this.#pumping = true
+    try {
+      while (!this.#finished && !this.#sourceDone) {
+        const room = this.#window - (this.#pulled - this.#consumed)
+        if (room <= 0) break
+        let queueRoom = this.#engine.submitter.room()
+        if (queueRoom === 0) {
+          await this.#engine.waitForRoom(this.#signal)
+          continue
+        }
+        const batch = this.#isAsync ? await this.#pullAsync(Math.min(room, queueRoom)) : this.#pullSync(Math.min(room, queueRoom))
+        if (batch.length > 0 && !this.#finished) this.#queue(batch)
+        this.#wake()
+      }
+    } catch (error) {
+      this.#sourceDone = true // a source that threw is done
+      this.#fail(error)
+    } finally {
+      this.#pumping = false
+    }
+    this.#wake()
+  }
+
+  #pullSync(max: number): A[] {
+    const iterator = this.#iterator as Iterator<A>
+    const batch: A[] = []
+    while (batch.length < max) {
+      const step = iterator.next()
+      if (step.done === true) {
+        this.#sourceDone = true
+        break
+      }
+      batch.push(step.value)
+    }
+    return batch
+  }
+
+  async #pullAsync(max: number): Promise<A[]> {
+    const iterator = this.#iterator as AsyncIterator<A>
+    const batch: A[] = []
+    // Small batches while workers may be idle (start fast), larger ones once work is in flight.
+    const limit = Math.min(max, this.#tasks.size < 4 ? 1 : 64)
+    while (batch.length < limit) {
+      const step = await iterator.next()
+      if (this.#finished) break
+      if (step.done === true) {
+        this.#sourceDone = true
+        break
+      }
+      batch.push(step.value)
+    }
+    return batch
+  }
+
+  #queue(batch: A[]): void {
+    const offered: Offered[] = this.#engine.submitter.offer(batch)
+    offered.forEach((result, i) => {
+      const seq = this.#pulled++
+      const args = batch[i]!
+      if ('id' in result) {
+        this.#tasks.set(result.id, { seq, args })
+        this.#engine.routes.set(result.id, this)
+      } else if ('discarded' in result) {
+        this.#place(seq, this.#settled ? { status: 'discarded', args } : SKIP)
+      } else {
+        const { code, error } = result.rejected
+        const cause = new QdmpError(code, `the arguments could not be queued: ${describeValue(error)}`, { cause: error })
+        const report = new ProcessingException(cause, cause.stack, args, { code })
+        if (this.#settled) this.#place(seq, { status: 'rejected', reason: report, args })
+        else this.#fail(report)
+      }
+    })
+    this.#engine.afterSubmit()
+  }
+}
