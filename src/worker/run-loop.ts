@@ -9,8 +9,14 @@ import { WorkerSignal } from '../native'
 
 /** The engine as a worker sees it. */
 export interface TaskPort {
-  /** Reports the last outcome (if `bytes`), then waits up to `waitMs` for a task. */
-  next(failed: boolean, bytes: Uint8Array | null, waitMs: number): Buffer | WorkerSignal
+  /** The memory where `next()` writes a task's arguments; the same for the port's life. */
+  inbox(): Uint8Array
+  /**
+   * Reports the last outcome (if `bytes`), then waits up to `waitMs` for a task. Returns the
+   * length of its arguments at the start of the inbox, a `WorkerSignal` (negative), or, for
+   * arguments too large for the inbox, a `Buffer` holding them.
+   */
+  next(failed: boolean, bytes: Uint8Array | null, waitMs: number): number | Buffer
 }
 
 /** How long one wait for work blocks before the worker lets its event loop turn. */
@@ -56,13 +62,16 @@ function settleOrStall(promise: PromiseLike<unknown>): Promise<unknown> {
 /** Runs tasks until the engine retires this worker. */
 export async function runTasks(port: TaskPort, fn: (args: unknown) => unknown): Promise<void> {
   const writer = new ByteWriter()
+  const view = port.inbox()
+  // The inbox is rewritten by the next call; decode() copies everything out of it before that.
+  const inbox = Buffer.from(view.buffer, view.byteOffset, view.byteLength)
   let failed = false
   let outcome: Uint8Array | null = null
   let lastTurn = performance.now()
   for (;;) {
     const next = port.next(failed, outcome, IDLE_WAIT_MS)
     outcome = null
-    if (typeof next === 'number') {
+    if (typeof next === 'number' && next < 0) {
       if (next === WorkerSignal.Retire) return
       await turnEventLoop()
       lastTurn = performance.now()
@@ -70,7 +79,7 @@ export async function runTasks(port: TaskPort, fn: (args: unknown) => unknown): 
     }
     writer.reset()
     try {
-      let result = fn(decode(next))
+      let result = fn(typeof next === 'number' ? decode(inbox, 0, next) : decode(next))
       if (isThenable(result)) result = await settleOrStall(result)
       try {
         writer.add(result)

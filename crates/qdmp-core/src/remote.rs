@@ -125,9 +125,9 @@ where
 
 /// What the engine told a child worker.
 #[derive(Debug, PartialEq, Eq)]
-pub enum RemoteStep {
-    /// Run the task with these encoded arguments.
-    Task(Vec<u8>),
+pub enum RemoteStep<'a> {
+    /// Run the task with these encoded arguments (valid until the next call).
+    Task(&'a [u8]),
     /// No task arrived within the wait.
     Idle,
     /// Exit.
@@ -160,7 +160,7 @@ impl<S: Read + Write> RemoteWorker<S> {
         failed: bool,
         outcome: Option<&[u8]>,
         wait_ms: u32,
-    ) -> io::Result<RemoteStep> {
+    ) -> io::Result<RemoteStep<'_>> {
         let mut flags = 0;
         if outcome.is_some() {
             flags |= HAS_OUTCOME;
@@ -186,7 +186,7 @@ impl<S: Read + Write> RemoteWorker<S> {
         }
         match read_frame(&mut self.reader, &mut self.frame)? {
             None => Ok(RemoteStep::Retire),
-            Some(TASK) => Ok(RemoteStep::Task(self.frame[1..].to_vec())),
+            Some(TASK) => Ok(RemoteStep::Task(&self.frame[1..])),
             Some(IDLE) => Ok(RemoteStep::Idle),
             Some(RETIRE) => Ok(RemoteStep::Retire),
             Some(kind) => Err(io::Error::new(

@@ -40,11 +40,11 @@ fn a_remote_worker_takes_tasks_and_reports_outcomes_through_the_engine() {
 
     assert_eq!(
         client.next(false, None, 0).unwrap(),
-        RemoteStep::Task(b"one".to_vec())
+        RemoteStep::Task(b"one")
     );
     assert_eq!(
         client.next(false, Some(b"ONE"), 0).unwrap(),
-        RemoteStep::Task(b"two".to_vec())
+        RemoteStep::Task(b"two")
     );
     assert_eq!(
         client.next(true, Some(b"boom"), 0).unwrap(),
@@ -118,7 +118,7 @@ fn large_payloads_cross_intact() {
     pool.submit(vec![Payload::new(&big)], 1).unwrap();
     assert_eq!(
         client.next(false, None, 0).unwrap(),
-        RemoteStep::Task(big.clone())
+        RemoteStep::Task(&big[..])
     );
     client.next(false, Some(&big), 0).unwrap();
     assert_eq!(pool.drain(1)[0].outcome, Outcome::Value(big));

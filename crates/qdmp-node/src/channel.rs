@@ -2,12 +2,13 @@
 //! the child inherits as a file descriptor) and the core serves it; inside the child,
 //! `RemotePort` is the child's end. Unix only.
 
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::bindgen_prelude::{Buffer, Either, Uint8Array};
 use napi_derive::napi;
 
 use crate::errors::{id_from_js, Result};
+use crate::inbox::{Inbox, INBOX_BYTES};
 use crate::native_pool::NativePool;
-use crate::worker_port::WorkerSignal;
+use crate::worker_port::{hand_out, WorkerSignal};
 
 #[cfg(not(unix))]
 fn unsupported<T>() -> Result<T> {
@@ -87,6 +88,7 @@ impl NativePool {
 pub struct RemotePort {
     #[cfg(unix)]
     remote: qdmp_core::remote::RemoteWorker<std::os::unix::net::UnixStream>,
+    inbox: std::sync::Arc<Inbox>,
 }
 
 #[napi]
@@ -106,6 +108,7 @@ impl RemotePort {
             })?;
             Ok(RemotePort {
                 remote: qdmp_core::remote::RemoteWorker::new(reader, stream),
+                inbox: Inbox::new(INBOX_BYTES),
             })
         }
         #[cfg(not(unix))]
@@ -115,6 +118,12 @@ impl RemotePort {
         }
     }
 
+    /// The memory where `next()` writes a task's arguments (call once; it stays the same).
+    #[napi]
+    pub fn inbox(&self) -> Uint8Array {
+        self.inbox.view()
+    }
+
     /// Same contract as `WorkerPort.next`. A broken connection (the producer is gone) retires.
     #[napi]
     pub fn next(
@@ -122,20 +131,20 @@ impl RemotePort {
         failed: bool,
         bytes: Option<&[u8]>,
         wait_ms: u32,
-    ) -> Either<Buffer, WorkerSignal> {
+    ) -> Either<i32, Buffer> {
         #[cfg(unix)]
         {
             use qdmp_core::remote::RemoteStep;
             match self.remote.next(failed, bytes, wait_ms) {
-                Ok(RemoteStep::Task(args)) => Either::A(args.into()),
-                Ok(RemoteStep::Idle) => Either::B(WorkerSignal::Idle),
-                Ok(RemoteStep::Retire) | Err(_) => Either::B(WorkerSignal::Retire),
+                Ok(RemoteStep::Task(args)) => hand_out(&self.inbox, args),
+                Ok(RemoteStep::Idle) => Either::A(WorkerSignal::Idle as i32),
+                Ok(RemoteStep::Retire) | Err(_) => Either::A(WorkerSignal::Retire as i32),
             }
         }
         #[cfg(not(unix))]
         {
             let _ = (failed, bytes, wait_ms);
-            Either::B(WorkerSignal::Retire)
+            Either::A(WorkerSignal::Retire as i32)
         }
     }
 }

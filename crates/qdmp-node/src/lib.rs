@@ -11,6 +11,7 @@ mod channel;
 mod codes;
 mod errors;
 mod faults;
+mod inbox;
 mod native_pool;
 mod notifier;
 mod registry;

@@ -3,20 +3,31 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::bindgen_prelude::{Buffer, Either, Uint8Array};
 use napi_derive::napi;
 use qdmp_core::{Error, Finished, Outcome, Pool, Step, TaskId, WorkerId};
 
 use crate::errors::{id_from_js, to_js, Result};
+use crate::inbox::{Inbox, INBOX_BYTES};
 use crate::registry;
 
-/// What [`WorkerPort::next`] answers instead of a task's arguments.
+/// What `next()` answers instead of the length of a task's arguments.
 #[napi]
 pub enum WorkerSignal {
     /// No task arrived within the wait; let the event loop turn, then call again.
-    Idle = 0,
+    Idle = -1,
     /// Exit: the engine is stopping or this worker was retired.
-    Retire = 1,
+    Retire = -2,
+}
+
+/// A step of a port as JavaScript receives it: the length of the arguments written to the inbox,
+/// a [`WorkerSignal`], or, for arguments too large for the inbox, a `Buffer` of their own.
+pub(crate) fn hand_out(inbox: &Inbox, args: &[u8]) -> Either<i32, Buffer> {
+    if inbox.put(args) {
+        Either::A(args.len() as i32)
+    } else {
+        Either::B(args.to_vec().into())
+    }
 }
 
 /// One worker instance's connection to the engine.
@@ -26,6 +37,7 @@ pub struct WorkerPort {
     worker: WorkerId,
     /// The task handed out by the last `next`, whose outcome the following `next` reports.
     task: Option<TaskId>,
+    inbox: std::sync::Arc<Inbox>,
 }
 
 #[napi]
@@ -44,12 +56,20 @@ impl WorkerPort {
             pool,
             worker,
             task: None,
+            inbox: Inbox::new(INBOX_BYTES),
         })
     }
 
+    /// The memory where `next()` writes a task's arguments (call once; it stays the same).
+    #[napi]
+    pub fn inbox(&self) -> Uint8Array {
+        self.inbox.view()
+    }
+
     /// Reports the outcome of the current task (`failed` = it threw; `bytes` = the encoded result
-    /// or error record), then waits up to `wait_ms` for the next task. Returns its encoded
-    /// arguments, or a [`WorkerSignal`].
+    /// or error record), then waits up to `wait_ms` for the next task. Returns the length of its
+    /// encoded arguments, written at the start of the inbox; or a [`WorkerSignal`]; or, when they
+    /// do not fit the inbox, the arguments in a `Buffer`.
     ///
     /// Blocks this worker thread while it waits, which is the point: an idle worker sleeps in the
     /// engine's condvar and wakes the moment a task is queued, without a trip through any event loop.
@@ -59,7 +79,7 @@ impl WorkerPort {
         failed: bool,
         bytes: Option<&[u8]>,
         wait_ms: u32,
-    ) -> Either<Buffer, WorkerSignal> {
+    ) -> Either<i32, Buffer> {
         let finished = match (self.task.take(), bytes) {
             (Some(task), Some(bytes)) => {
                 let outcome = if failed {
@@ -78,10 +98,10 @@ impl WorkerPort {
         ) {
             Step::Task { id, args } => {
                 self.task = Some(id);
-                Either::A(args.as_bytes().to_vec().into())
+                hand_out(&self.inbox, args.as_bytes())
             }
-            Step::Idle => Either::B(WorkerSignal::Idle),
-            Step::Retire => Either::B(WorkerSignal::Retire),
+            Step::Idle => Either::A(WorkerSignal::Idle as i32),
+            Step::Retire => Either::A(WorkerSignal::Retire as i32),
         }
     }
 }
