@@ -40,6 +40,8 @@ export class Collector<A, R> {
   /** Why a worker slot last exited (an uncaught error), for the WorkerExitedError of its task. */
   readonly exitCauses = new Map<number, unknown>()
   readonly #retryWriter = new ByteWriter(1024)
+  /** Where the engine writes its answer to exchange(); read before the next exchange. */
+  readonly #mailbox: Buffer
   /** Whether the target is a function shipped as source, which loses its closure on the way. */
   readonly #functionTarget: boolean
   #hintedClosure = false
@@ -60,6 +62,8 @@ export class Collector<A, R> {
     this.#queue = queue
     this.#routes = routes
     this.#functionTarget = functionTarget
+    const view = native.mailbox()
+    this.#mailbox = Buffer.from(view.buffer, view.byteOffset, view.byteLength)
   }
 
   /** Counts reported by the last collect(). */
@@ -74,7 +78,8 @@ export class Collector<A, R> {
     let ids: Float64Array = new Float64Array(0)
     let decisions: Uint8Array = new Uint8Array(0)
     for (;;) {
-      const buffer = this.#native.exchange(ids, decisions, this.#retryWriter.bytes(), this.#retryWriter.ends(), DRAIN_BATCH)
+      const answer = this.#native.exchange(ids, decisions, this.#retryWriter.bytes(), this.#retryWriter.ends(), DRAIN_BATCH)
+      const buffer = typeof answer === 'number' ? this.#mailbox : answer
       for (let i = 0; i < ids.length; i++) {
         if (decisions[i] !== DecisionKind.Retry) this.#queue.finished(ids[i]!)
       }

@@ -14,6 +14,7 @@
 //! indefinitely while nothing runs; a worker that starts a task wakes it only in the latter case,
 //! since every later start has a later deadline.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -45,6 +46,10 @@ struct Shared {
     /// Signalled when the watchdog must look again (a first task started, or shutdown).
     watch: Condvar,
     notifier: RwLock<Option<Arc<dyn Notify>>>,
+    /// Bumped whenever tasks are queued: a spinning worker watches it without taking the lock.
+    queued_epoch: AtomicU64,
+    /// Set while one worker spins waiting for work (at most one spins, so the producer keeps a core).
+    spinning: AtomicBool,
 }
 
 impl Shared {
@@ -142,6 +147,8 @@ impl Pool {
             work: Condvar::new(),
             watch: Condvar::new(),
             notifier: RwLock::new(None),
+            queued_epoch: AtomicU64::new(0),
+            spinning: AtomicBool::new(false),
         });
         let watchdog = timed.then(|| {
             let shared = Arc::clone(&shared);
@@ -187,6 +194,13 @@ impl Pool {
     }
 
     fn wake_workers(&self, locked: &Locked, tasks: usize) {
+        if tasks == 0 {
+            return;
+        }
+        self.shared.queued_epoch.fetch_add(1, Ordering::Release);
+        // A spinning worker takes the first task without being woken (it re-checks the queue
+        // under the lock when it stops spinning), so only the rest need sleeping workers.
+        let tasks = if self.shared.spinning.load(Ordering::Acquire) { tasks - 1 } else { tasks };
         if locked.waiting == 0 || tasks == 0 {
             return;
         }
@@ -265,7 +279,26 @@ impl Pool {
         }
     }
 
+    /// Spins, without the lock, until tasks are queued or `SPIN` passes, if no other worker is
+    /// spinning. Waking a sleeping thread costs tens of microseconds on virtual machines; a worker
+    /// that has just finished a task is often handed the next one within that time.
+    fn spin_for_work(&self, deadline: Instant) -> bool {
+        if self.shared.spinning.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            return false;
+        }
+        let epoch = self.shared.queued_epoch.load(Ordering::Acquire);
+        let until = (Instant::now() + SPIN).min(deadline);
+        while self.shared.queued_epoch.load(Ordering::Acquire) == epoch && Instant::now() < until {
+            for _ in 0..32 {
+                std::hint::spin_loop();
+            }
+        }
+        self.shared.spinning.store(false, Ordering::Release);
+        true
+    }
+
     fn wait_for_task(&self, worker: WorkerId, deadline: Instant) -> Step {
+        let mut spun = false;
         let mut locked = self.lock();
         loop {
             let now = Instant::now();
@@ -281,6 +314,12 @@ impl Pool {
                 }
                 Take::Retire => return Step::Retire,
                 Take::Empty if now >= deadline => return Step::Idle,
+                Take::Empty if !spun => {
+                    drop(locked);
+                    spun = true;
+                    self.spin_for_work(deadline);
+                    locked = self.lock();
+                }
                 Take::Empty => {
                     // Wake in time to retire for idleness, too (`take` decides it).
                     let until = locked
@@ -475,3 +514,6 @@ impl std::fmt::Debug for Pool {
 // polling, is what delivers work.
 /// How long [`Pool::next`] waits by default before answering [`Step::Idle`].
 pub const DEFAULT_IDLE_WAIT: Duration = Duration::from_millis(50);
+
+/// How long an idle worker spins for work before it sleeps (see `Pool::spin_for_work`).
+const SPIN: Duration = Duration::from_micros(100);

@@ -146,7 +146,7 @@ pub const EXCHANGE_HEADER: usize = 48;
 /// - `[48]` the worker ids to terminate (f64 each);
 /// - a header per delivery ([`DELIVERY_HEADER`]);
 /// - each delivery's outcome bytes followed by its argument bytes (failures only), in order.
-pub(crate) fn exchange_buffer(exchange: Exchange) -> Buffer {
+pub(crate) fn exchange_buffer(exchange: Exchange) -> Vec<u8> {
     let Exchange {
         settled,
         deliveries,
@@ -191,7 +191,7 @@ pub(crate) fn exchange_buffer(exchange: Exchange) -> Buffer {
         header[24] = kind;
         header[25] = u8::from(d.can_retry);
     }
-    out.into()
+    out
 }
 
 /// A bounded queue's room as a JavaScript number.

@@ -1,6 +1,7 @@
-//! `Inbox`: the bytes of the task a worker is handed, in memory the worker's JavaScript sees once,
-//! as an external `Uint8Array`, instead of a new `Buffer` per task (whose creation, with its
-//! finalizer and global handle, cost more than running a tiny task).
+//! `Inbox`: bytes a JavaScript thread receives from the engine again and again (a worker's task
+//! arguments, the producer's exchanges), in memory that thread maps once as an external
+//! `Uint8Array`, instead of a new `Buffer` per call (whose creation, with its finalizer and global
+//! handle, cost more than running a tiny task).
 
 use std::cell::UnsafeCell;
 use std::sync::Arc;
@@ -15,9 +16,9 @@ pub(crate) struct Inbox {
     bytes: UnsafeCell<Box<[u8]>>,
 }
 
-// SAFETY: an Inbox belongs to one worker port, used on that worker's JavaScript thread only: Rust
-// writes it inside `next()`, which that thread is blocked in, and JavaScript reads it between calls
-// (the "Inbox discipline"). The Arc only lets the external array's finalizer keep the memory alive;
+// SAFETY: an Inbox belongs to one JavaScript thread (a worker's port, or the producer's pool):
+// Rust writes it inside a call from that thread, which is blocked in the call, and JavaScript
+// reads it between calls (the "Inbox discipline"). The Arc only lets the external array's finalizer keep the memory alive;
 // it never moves the bytes to another thread's use.
 unsafe impl Send for Inbox {}
 // SAFETY: as above: no two threads ever access the bytes.
@@ -32,8 +33,8 @@ impl Inbox {
 
     /// Copies `data` in; returns false (and writes nothing) when it does not fit.
     pub(crate) fn put(&self, data: &[u8]) -> bool {
-        // SAFETY: the Inbox discipline: called inside `next()`, while JavaScript, the only other
-        // user of these bytes, is blocked in that call and holds no reference into them.
+        // SAFETY: the Inbox discipline: called inside a call from the owning thread, while its
+        // JavaScript, the only other user of these bytes, is blocked in that call.
         let bytes = unsafe { &mut *self.bytes.get() };
         match bytes.get_mut(..data.len()) {
             Some(target) => {

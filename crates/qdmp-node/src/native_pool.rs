@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Buffer, Float64Array, Function};
+use napi::bindgen_prelude::{Buffer, Either, Float64Array, Function};
 use napi_derive::napi;
 use qdmp_core::{Config, Decision, Departure, ExitInfo, Payload, Pool};
 
@@ -13,6 +13,7 @@ use crate::batches::{
     RunningTasks,
 };
 use crate::errors::{id_from_js, to_js, Result};
+use crate::inbox::Inbox;
 use crate::notifier::JsNotifier;
 use crate::registry;
 
@@ -77,7 +78,12 @@ fn millis(ms: f64) -> Duration {
 pub struct NativePool {
     pub(crate) pool: Arc<Pool>,
     id: u32,
+    /// Where `exchange` writes its answer, mapped once by the producer's JavaScript.
+    mailbox: Arc<Inbox>,
 }
+
+/// Exchanges larger than this come in a `Buffer` of their own.
+const MAILBOX_BYTES: usize = 1 << 20;
 
 #[napi]
 impl NativePool {
@@ -91,7 +97,7 @@ impl NativePool {
         };
         let pool = Arc::new(Pool::new(config));
         let id = registry::register(&pool);
-        NativePool { pool, id }
+        NativePool { pool, id, mailbox: Inbox::new(MAILBOX_BYTES) }
     }
 
     /// The number worker threads use to attach to this engine.
@@ -179,9 +185,17 @@ impl NativePool {
         Ok(self.pool.retire_worker(id_from_js("worker", worker)?))
     }
 
+    /// The memory where `exchange` writes its answer (call once; it stays the same). Only the
+    /// thread that created the pool may call `exchange`, and it reads an answer before the next.
+    #[napi]
+    pub fn mailbox(&self) -> napi::bindgen_prelude::Uint8Array {
+        self.mailbox.view()
+    }
+
     /// The producer's round trip: applies one `DecisionKind` per task of the last exchange (each
     /// `Retry` takes the next payload of `retry_data`/`retry_ends`), then drains up to `max`
-    /// outcomes. Returns everything in one buffer (layout: the binding's `exchange_buffer`).
+    /// outcomes. Writes the answer (layout: the binding's `exchange_buffer`) at the start of the
+    /// mailbox and returns its length, or returns it in a `Buffer` when it does not fit.
     #[napi]
     pub fn exchange(
         &self,
@@ -190,9 +204,14 @@ impl NativePool {
         retry_data: &[u8],
         retry_ends: &[u32],
         max: u32,
-    ) -> Result<Buffer> {
+    ) -> Result<Either<i32, Buffer>> {
         let decisions = decisions_from(ids, decisions, retry_data, retry_ends)?;
-        Ok(exchange_buffer(self.pool.exchange(decisions, max as usize)))
+        let answer = exchange_buffer(self.pool.exchange(decisions, max as usize));
+        Ok(if self.mailbox.put(&answer) {
+            Either::A(answer.len() as i32)
+        } else {
+            Either::B(answer.into())
+        })
     }
 
     /// Writes `[pending, running, settling, room]` into `out` (room is `Infinity` without a
