@@ -13,6 +13,92 @@ const INT32 = 4
 const FLOAT64 = 5
 const STRING = 6
 const V8 = 7
+/** A value whose buffers were moved, not copied: `[8][u32 n][u32 pin × n][serialized]`. */
+const TRANSFER = 8
+
+/** Views a serialized value can hold; the index is what crosses (ours, independent of Node's). */
+const VIEW_TYPES = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+  DataView,
+  Buffer,
+] as const
+const INLINE_VIEW = 1
+const MOVED_VIEW = 2
+
+function viewType(view: ArrayBufferView): number {
+  if (Buffer.isBuffer(view)) return VIEW_TYPES.length - 1
+  const index = VIEW_TYPES.findIndex((Ctor) => view.constructor === Ctor)
+  if (index < 0) throw new TypeError(`cannot transfer a ${view.constructor?.name}`)
+  return index
+}
+
+function makeView(type: number, buffer: ArrayBuffer, byteOffset: number, byteLength: number): ArrayBufferView {
+  const Ctor = VIEW_TYPES[type]!
+  if (Ctor === Buffer) return Buffer.from(buffer, byteOffset, byteLength)
+  if (Ctor === DataView) return new DataView(buffer, byteOffset, byteLength)
+  const Typed = Ctor as unknown as new (b: ArrayBuffer, o: number, l: number) => ArrayBufferView & { BYTES_PER_ELEMENT: number }
+  return new Typed(buffer, byteOffset, byteLength / (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT)
+}
+
+/** Writes views over moved buffers as references to them (by position in `moved`), others inline. */
+class TransferSerializer extends v8.Serializer {
+  readonly #moved: Map<ArrayBufferLike, number>
+
+  constructor(moved: Map<ArrayBufferLike, number>) {
+    super()
+    this.#moved = moved
+    for (const [buffer, index] of moved) if (buffer instanceof ArrayBuffer) this.transferArrayBuffer(index, buffer)
+  }
+
+  _writeHostObject(view: ArrayBufferView): void {
+    const index = this.#moved.get(view.buffer)
+    this.writeUint32(index === undefined ? INLINE_VIEW : MOVED_VIEW)
+    this.writeUint32(viewType(view))
+    if (index === undefined) {
+      this.writeUint32(view.byteLength)
+      this.writeRawBytes(new Uint8Array(view.buffer, view.byteOffset, view.byteLength))
+    } else {
+      this.writeUint32(index)
+      this.writeUint32(view.byteOffset)
+      this.writeUint32(view.byteLength)
+    }
+  }
+}
+
+/** Reads what TransferSerializer wrote, with the moved buffers in hand. */
+class TransferDeserializer extends v8.Deserializer {
+  readonly #buffers: ArrayBuffer[]
+
+  constructor(bytes: Buffer, buffers: ArrayBuffer[]) {
+    super(bytes)
+    this.#buffers = buffers
+    buffers.forEach((buffer, index) => this.transferArrayBuffer(index, buffer))
+  }
+
+  _readHostObject(): ArrayBufferView {
+    const kind = this.readUint32()
+    const type = this.readUint32()
+    if (kind === MOVED_VIEW) {
+      const buffer = this.#buffers[this.readUint32()]!
+      const byteOffset = this.readUint32()
+      return makeView(type, buffer, byteOffset, this.readUint32())
+    }
+    const byteLength = this.readUint32()
+    const own = new ArrayBuffer(byteLength)
+    new Uint8Array(own).set(this.readRawBytes(byteLength) as Buffer)
+    return makeView(type, own, 0, byteLength)
+  }
+}
 
 // Node's deserializer returns typed arrays that view the input buffer. Ours are decoded out of
 // batch buffers shared by many values, so each gets its own ArrayBuffer instead, as a structured
@@ -123,6 +209,36 @@ export class ByteWriter {
   }
 }
 
+/**
+ * Encodes `value`, whose `transfer` buffers (or views' buffers) are to be moved rather than copied:
+ * they are written as references to positions in the list of `pins`, which the caller assigns to
+ * the buffers it then moves and pins. Throws (having moved nothing) when the value cannot be cloned.
+ */
+export function encodeTransfer(value: unknown, transfer: readonly ArrayBufferLike[], pins: readonly number[]): Buffer {
+  const moved = new Map<ArrayBufferLike, number>(transfer.map((buffer, index) => [buffer, index]))
+  const serializer = new TransferSerializer(moved)
+  serializer.writeHeader()
+  serializer.writeValue(value)
+  const body = serializer.releaseBuffer()
+  const out = Buffer.allocUnsafe(5 + 4 * pins.length + body.length)
+  out[0] = TRANSFER
+  out.writeUInt32LE(pins.length, 1)
+  pins.forEach((pin, i) => out.writeUInt32LE(pin, 5 + 4 * i))
+  body.copy(out, 5 + 4 * pins.length)
+  return out
+}
+
+/** The pins a transfer-encoded value refers to, in order (empty for other encodings). */
+export function transferPins(buf: Uint8Array, start = 0): number[] {
+  const view = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+  if (view[start] !== TRANSFER) return []
+  const count = view.readUInt32LE(start + 1)
+  return Array.from({ length: count }, (_, i) => view.readUInt32LE(start + 5 + 4 * i))
+}
+
+/** Finds the buffer of a pin (in the worker: the mapped attachments; in the producer: its pins). */
+export type PinResolver = (pins: number[]) => ArrayBuffer[]
+
 /** Encodes one value (a fresh buffer). Throws when it cannot be cloned. */
 export function encode(value: unknown): Buffer {
   const writer = new ByteWriter(64)
@@ -130,8 +246,8 @@ export function encode(value: unknown): Buffer {
   return Buffer.from(writer.bytes())
 }
 
-/** Decodes the value at `buf[start..end]`. */
-export function decode(buf: Uint8Array, start = 0, end = buf.length): unknown {
+/** Decodes the value at `buf[start..end]`; moved buffers come from `resolve`. */
+export function decode(buf: Uint8Array, start = 0, end = buf.length, resolve?: PinResolver): unknown {
   const view = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
   switch (view[start]) {
     case UNDEFINED:
@@ -150,6 +266,13 @@ export function decode(buf: Uint8Array, start = 0, end = buf.length): unknown {
       return view.toString('utf8', start + 1, end)
     case V8: {
       const der = new OwningDeserializer(view.subarray(start + 1, end))
+      der.readHeader()
+      return der.readValue()
+    }
+    case TRANSFER: {
+      if (resolve === undefined) throw new Error('internal: a moved value without its buffers')
+      const pins = transferPins(view, start)
+      const der = new TransferDeserializer(view.subarray(start + 5 + 4 * pins.length, end), resolve(pins))
       der.readHeader()
       return der.readValue()
     }

@@ -10,6 +10,7 @@ import type { Logger } from './logger'
 import { DecisionKind, type NativePoolType, OutcomeKind } from './native'
 import type { HandlerOptions } from './options'
 import type { OutcomeQueue } from './outcome-queue'
+import type { Pins } from './pins'
 import type { Final, Routes } from './routes'
 
 /** Drained per native call: large enough to amortise the call, small enough to keep pauses short. */
@@ -37,6 +38,7 @@ export class Collector<A, R> {
   readonly #logger: Logger
   readonly #queue: OutcomeQueue<R>
   readonly #routes: Routes<R>
+  readonly #pins: Pins | null
   /** Why a worker slot last exited (an uncaught error), for the WorkerExitedError of its task. */
   readonly exitCauses = new Map<number, unknown>()
   readonly #retryWriter = new ByteWriter(1024)
@@ -55,7 +57,9 @@ export class Collector<A, R> {
     queue: OutcomeQueue<R>,
     routes: Routes<R>,
     functionTarget: boolean,
+    pins: Pins | null,
   ) {
+    this.#pins = pins
     this.#native = native
     this.#options = options
     this.#logger = logger
@@ -77,14 +81,18 @@ export class Collector<A, R> {
   collect(terminate: (workerIds: Float64Array) => void): void {
     let ids: Float64Array = new Float64Array(0)
     let decisions: Uint8Array = new Uint8Array(0)
+    let reached: Uint8Array = new Uint8Array(0)
     for (;;) {
       const answer = this.#native.exchange(ids, decisions, this.#retryWriter.bytes(), this.#retryWriter.ends(), DRAIN_BATCH)
       const buffer = typeof answer === 'number' ? this.#mailbox : answer
       for (let i = 0; i < ids.length; i++) {
-        if (decisions[i] !== DecisionKind.Retry) this.#queue.finished(ids[i]!)
+        if (decisions[i] === DecisionKind.Retry) continue
+        this.#queue.finished(ids[i]!)
+        this.#pins?.finished(ids[i]!, reached[i] === 1)
       }
       const count = buffer.readUInt32LE(0)
       const terminations = buffer.readUInt32LE(4)
+      const released = buffer.readUInt32LE(44)
       this.counts.pending = buffer.readDoubleLE(8)
       this.counts.running = buffer.readDoubleLE(16)
       this.counts.settling = buffer.readDoubleLE(24)
@@ -93,8 +101,9 @@ export class Collector<A, R> {
       if (terminations > 0) {
         terminate(new Float64Array(buffer.buffer.slice(buffer.byteOffset + EXCHANGE_HEADER, buffer.byteOffset + EXCHANGE_HEADER + 8 * terminations)))
       }
+      for (let i = 0; i < released; i++) this.#pins?.givenBack(buffer.readDoubleLE(EXCHANGE_HEADER + 8 * (terminations + i)))
       if (count === 0) return
-      ;[ids, decisions] = this.#settle(buffer, EXCHANGE_HEADER + 8 * terminations, count)
+      ;[ids, decisions, reached] = this.#settle(buffer, EXCHANGE_HEADER + 8 * (terminations + released), count)
     }
   }
 
@@ -104,9 +113,11 @@ export class Collector<A, R> {
    * padding), followed by the outcome and argument bytes of each delivery in turn. Returns the
    * ids and decisions for the next exchange (retry payloads are in #retryWriter).
    */
-  #settle(batch: Buffer, first: number, count: number): [Float64Array, Uint8Array] {
+  #settle(batch: Buffer, first: number, count: number): [Float64Array, Uint8Array, Uint8Array] {
     const ids = new Float64Array(count)
     const decisions = new Uint8Array(count)
+    /** 1 when a worker was handed the task (its moved buffers come back from that worker). */
+    const reached = new Uint8Array(count).fill(1)
     this.#retryWriter.reset()
     let position = first + count * HEADER
     for (let i = 0; i < count; i++) {
@@ -125,12 +136,13 @@ export class Collector<A, R> {
           settled = this.#onValue(id, decode(batch, outStart, outEnd) as R)
         } else if (kind === OutcomeKind.Abandoned) {
           // No worker can run it: a retry would be abandoned again, so the hook is not asked.
-          const args = decode(batch, outEnd, argsEnd) as A
+          const args = decode(batch, outEnd, argsEnd, this.#pins?.resolve) as A
+          reached[i] = 0
           const reason = this.abandonReason ?? new QdmpError(ErrorCode.Internal, 'no worker can start')
           this.#fail(id, new ProcessingException(reason, reason.stack, args, { code: reason.code }))
           settled = { kind: DecisionKind.Failed }
         } else {
-          const args = decode(batch, outEnd, argsEnd) as A
+          const args = decode(batch, outEnd, argsEnd, this.#pins?.resolve) as A
           const error = this.#failureError(kind, slot, batch, outStart, outEnd)
           settled = this.#onFailure(id, error, args, batch[h + 25] === 1)
         }
@@ -142,7 +154,7 @@ export class Collector<A, R> {
       }
       decisions[i] = settled.kind
     }
-    return [ids, decisions]
+    return [ids, decisions, reached]
   }
 
   #failureError(kind: number, slot: number, data: Buffer, start: number, end: number): Error {

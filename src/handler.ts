@@ -15,6 +15,7 @@ import { abortError, checkMapOptions, type MapOptions, MapRun, type Settled } fr
 import { NativePool, type NativePoolType } from './native'
 import { checkOptions, type HandlerOptions, type OptionCheck } from './options'
 import { OutcomeQueue, type ResultsAndErrors } from './outcome-queue'
+import { Pins } from './pins'
 import { Routes } from './routes'
 import { checkSignal, runOne, type RunOptions, type SingleEngine, submitOne, type SubmitOptions } from './single'
 import { handlerStream, type StreamOptions } from './stream'
@@ -74,6 +75,8 @@ export interface ProcessResultsOptions {
 /** Engine settings a subclass adds to the shared options. */
 export interface EngineSettings {
   idleTimeoutMs?: number | undefined
+  /** Whether workers share this process's memory (threads), so moved buffers can be viewed in place. */
+  sharedMemory?: boolean
 }
 
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
@@ -85,6 +88,8 @@ export abstract class Handler<A = any, R = any> {
   readonly #logger: Logger
   readonly #queue = new OutcomeQueue<R>()
   readonly #routes = new Routes<R>()
+  /** Buffers moved to workers (threads only). */
+  readonly #pins: Pins | null
   readonly #collector: Collector<A, R>
   readonly #submitter: Submitter<A>
   /** What run(), submit(), map() and stream() use of this handler. */
@@ -120,8 +125,9 @@ export abstract class Handler<A = any, R = any> {
       taskTimeoutMs: limit(settings.taskTimeout),
       idleTimeoutMs: limit(engine.idleTimeoutMs),
     })
-    this.#collector = new Collector(this.#native, settings, this.#logger, this.#queue, this.#routes, target.kind === 'source')
-    this.#submitter = new Submitter(this.#native, settings.validateArgs, this.#logger)
+    this.#pins = engine.sharedMemory === true ? new Pins() : null
+    this.#collector = new Collector(this.#native, settings, this.#logger, this.#queue, this.#routes, target.kind === 'source', this.#pins)
+    this.#submitter = new Submitter(this.#native, settings.validateArgs, this.#logger, this.#pins)
     this.#engine = {
       submitter: this.#submitter,
       routes: this.#routes,
@@ -347,7 +353,7 @@ export abstract class Handler<A = any, R = any> {
    * time (when a worker picked it up). Idle workers are never reported.
    */
   checkProcessTimeout(seconds: number): RunningTask<A>[] {
-    return runningTasks<A>(this.#native, this, checkSeconds(seconds, 'checkProcessTimeout') * 1000)
+    return runningTasks<A>(this.#native, this, checkSeconds(seconds, 'checkProcessTimeout') * 1000, this.#pins?.resolve)
   }
 
   /**
@@ -366,9 +372,10 @@ export abstract class Handler<A = any, R = any> {
    * settled, or from another handler, are left alone and reported as such.
    */
   cancelProcesses(tasks: Iterable<RunningTask<A>>): CancelReport<A>[] {
-    const reports = cancelTasks<A>(this.#native, this, tasks, (id, args) => {
+    const reports = cancelTasks<A>(this.#native, this, tasks, this.#pins?.resolve, (id, args, wasRunning) => {
       this.#queue.finished(id)
       this.#routes.take(id)?.settle(id, { kind: 'cancelled', args })
+      this.#pins?.finished(id, wasRunning)
     })
     this.#collect()
     return reports
@@ -442,7 +449,7 @@ export abstract class Handler<A = any, R = any> {
     let start = 0
     for (let i = 0; i < batch.ids.length; i++) {
       const id = batch.ids[i]!
-      const args = decode(batch.data, start, batch.ends[i]!) as A
+      const args = decode(batch.data, start, batch.ends[i]!, this.#pins?.resolve) as A
       start = batch.ends[i]!
       this.#queue.finished(id)
       // Tasks of run()/map() go back to their caller (rejected as cancelled), not into `unprocessed`.
@@ -451,6 +458,8 @@ export abstract class Handler<A = any, R = any> {
       else unprocessed.push(args)
     }
     this.#native.setNotifier(null)
+    // Every worker has exited: no view of a moved buffer is left.
+    this.#pins?.clear()
     this.#phase = 'stopped'
     this.#queue.release(this.#outstanding())
     this.#queue.close()
@@ -469,7 +478,8 @@ export abstract class Handler<A = any, R = any> {
       if (result.kinds[i]! <= 1) {
         cancelled.push(id)
         this.#queue.finished(id)
-        this.#routes.take(id)?.settle(id, { kind: 'cancelled', args: decode(result.args.data, start, end) })
+        this.#routes.take(id)?.settle(id, { kind: 'cancelled', args: decode(result.args.data, start, end, this.#pins?.resolve) })
+        this.#pins?.finished(id, result.kinds[i] === 1)
       }
       start = end
     })

@@ -1,7 +1,7 @@
 // The Python library's manual tracking of frozen work, done right: the running tasks (never the
 // idle workers) with their real start times, and cancellation that really stops them.
 
-import { decode } from './codec'
+import { decode, type PinResolver } from './codec'
 import { describeValue } from './describe'
 import { ErrorCode, QdmpRangeError, QdmpTypeError } from './errors'
 import type { NativePoolType } from './native'
@@ -49,7 +49,7 @@ export function checkSeconds(seconds: unknown, method: string): number {
 }
 
 /** The tasks running for longer than `olderThanMs`, oldest first. */
-export function runningTasks<A>(native: NativePoolType, owner: object, olderThanMs: number): RunningTask<A>[] {
+export function runningTasks<A>(native: NativePoolType, owner: object, olderThanMs: number, resolve?: PinResolver): RunningTask<A>[] {
   const batch = native.runningTasks()
   const now = Date.now()
   const out: RunningTask<A>[] = []
@@ -60,7 +60,7 @@ export function runningTasks<A>(native: NativePoolType, owner: object, olderThan
     if (runningMs > olderThanMs) {
       const task: RunningTask<A> = {
         taskId: batch.ids[i]!,
-        args: decode(batch.data, start, end) as A,
+        args: decode(batch.data, start, end, resolve) as A,
         workerId: batch.slots[i]!,
         startedAt: new Date(now - runningMs),
         runningMs,
@@ -78,7 +78,8 @@ export function cancelTasks<A>(
   native: NativePoolType,
   owner: object,
   tasks: unknown,
-  onCancelled: (id: number, args: A) => void,
+  resolve: PinResolver | undefined,
+  onCancelled: (id: number, args: A, wasRunning: boolean) => void,
 ): CancelReport<A>[] {
   if (tasks === null || typeof tasks !== 'object' || typeof (tasks as Iterable<unknown>)[Symbol.iterator] !== 'function') {
     throw new QdmpTypeError(
@@ -104,9 +105,9 @@ export function cancelTasks<A>(
     const end = result.args.ends[i]!
     const kind = result.kinds[i]!
     if (kind <= 1) {
-      const args = decode(result.args.data, start, end) as A
+      const args = decode(result.args.data, start, end, resolve) as A
       reports[index] = { taskId: id, status: 'cancelled', wasRunning: kind === 1, args }
-      onCancelled(id, args)
+      onCancelled(id, args, kind === 1)
     } else {
       reports[index] = { taskId: id, status: kind === 2 ? 'settled' : 'unknown', wasRunning: false }
     }

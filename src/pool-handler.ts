@@ -52,6 +52,7 @@ export class PoolHandler<A = any, R = any, S = any> extends Handler<A, R> {
     const idle = options?.idleTimeout
     super(resolveStatefulTarget(target), options, checksFor(options), {
       idleTimeoutMs: idle === Number.POSITIVE_INFINITY ? undefined : idle,
+      sharedMemory: options?.isolation === 'thread',
     })
     this.#settings = { ...options }
   }

@@ -12,6 +12,31 @@ import type { Offered, RejectedArgument } from './submitter'
 export interface RunOptions {
   /** Aborting cancels the task (a running one's worker is ended) and rejects with `ERR_QDMP_ABORTED`. */
   signal?: AbortSignal
+  /**
+   * `ArrayBuffer`s (or views of them) in the arguments to move to the worker instead of copying,
+   * as with `postMessage`: they are detached here and arrive intact. Worker threads read them in
+   * place, without a copy; child processes receive a copy.
+   */
+  transfer?: readonly (ArrayBuffer | ArrayBufferView)[]
+}
+
+function checkTransfer(transfer: unknown): ArrayBuffer[] | undefined {
+  if (transfer === undefined) return undefined
+  if (!Array.isArray(transfer)) {
+    throw new QdmpTypeError(ErrorCode.InvalidArgument, `run(): options.transfer must be an array of ArrayBuffers or views, got ${describeValue(transfer)}`)
+  }
+  const buffers = new Set<ArrayBuffer>()
+  for (const item of transfer) {
+    const buffer = ArrayBuffer.isView(item) ? item.buffer : item
+    if (!(buffer instanceof ArrayBuffer)) {
+      throw new QdmpTypeError(
+        ErrorCode.InvalidArgument,
+        `run(): options.transfer holds ${describeValue(item)}; only ArrayBuffers and views of them can be moved (a SharedArrayBuffer is already shared)`,
+      )
+    }
+    buffers.add(buffer)
+  }
+  return [...buffers]
 }
 
 /** Options of `submit()`. */
@@ -44,15 +69,21 @@ function rejectedArgument(method: string, rejected: RejectedArgument): QdmpError
   })
 }
 
-/** Waits for room in the bounded queue, then offers one argument. */
-async function offerOne<A, R>(engine: MapEngine<A, R>, args: A, signal: AbortSignal | undefined, method: string): Promise<Offered> {
+/** Waits for room in the bounded queue, then offers one argument (moving `transfer`). */
+async function offerOne<A, R>(
+  engine: MapEngine<A, R>,
+  args: A,
+  signal: AbortSignal | undefined,
+  method: string,
+  transfer?: ArrayBuffer[],
+): Promise<Offered> {
   for (;;) {
     engine.ensureRunning(method)
     if (signal?.aborted) throw abortError(signal, method)
     if (engine.submitter.room() > 0) break
     await engine.waitForRoom(signal)
   }
-  const [offered] = engine.submitter.offer([args])
+  const offered = transfer === undefined ? engine.submitter.offer([args])[0] : engine.submitter.offerMoved(args, transfer)
   engine.afterSubmit()
   if ('rejected' in offered!) throw rejectedArgument(method, offered.rejected)
   return offered!
@@ -67,7 +98,8 @@ export async function submitOne<A, R>(engine: MapEngine<A, R>, args: A, options:
 /** `handler.run(args)`: the task's result, or its final failure. */
 export async function runOne<A, R>(engine: SingleEngine<A, R>, args: A, options: RunOptions): Promise<R> {
   const signal = checkSignal(options, 'run()')
-  const offered = await offerOne(engine, args, signal, 'run()')
+  const transfer = checkTransfer(options.transfer)
+  const offered = await offerOne(engine, args, signal, 'run()', transfer)
   if (!('id' in offered)) {
     throw new QdmpError(ErrorCode.Discarded, `run(): validateArgs discarded the arguments ${describeValue(args)}; the task did not run`, {
       args,

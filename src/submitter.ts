@@ -1,11 +1,12 @@
 // Turns the user's task arguments into engine tasks: validateArgs, cloning, batched submission.
 // A rejected argument never stops the others; the call reports it afterwards.
 
-import { ByteWriter } from './codec'
+import { ByteWriter, encodeTransfer } from './codec'
 import { describeValue } from './describe'
 import { ErrorCode, fromNative, QdmpError, type QdmpErrorCode, QdmpTypeError } from './errors'
 import type { Logger } from './logger'
 import type { NativePoolType } from './native'
+import type { Pins } from './pins'
 
 /** Arguments per native submit call: amortises the call without delaying the first tasks. */
 const BATCH_TASKS = 1024
@@ -26,14 +27,50 @@ export class Submitter<A> {
   readonly #validateArgs: ((args: A) => unknown) | undefined
   readonly #logger: Logger
   readonly #writer = new ByteWriter()
+  /** Buffers moved to workers; `null` when workers are processes (which cannot view them). */
+  readonly #pins: Pins | null
   #warned = false
   /** The id of the last task accepted (ids are consecutive). */
   lastTaskId = 0
 
-  constructor(native: NativePoolType, validateArgs: ((args: A) => unknown) | undefined, logger: Logger) {
+  constructor(native: NativePoolType, validateArgs: ((args: A) => unknown) | undefined, logger: Logger, pins: Pins | null) {
     this.#native = native
     this.#validateArgs = validateArgs
     this.#logger = logger
+    this.#pins = pins
+  }
+
+  /**
+   * Offers one argument whose `transfer` buffers are moved, not copied: they are detached here
+   * (as by `postMessage`) and arrive intact. Worker threads view them in place; child processes,
+   * which cannot, get a copy. Nothing is moved when the argument is discarded or rejected.
+   */
+  offerMoved(args: A, transfer: readonly ArrayBuffer[]): Offered {
+    const rejected: RejectedArgument[] = []
+    if (!this.#validate(args, 0, rejected)) return rejected.length > 0 ? { rejected: rejected[0]! } : { discarded: true }
+    let bytes: Buffer
+    const pins = this.#pins
+    try {
+      bytes = pins === null ? encodeCopy(args) : encodeTransfer(args, transfer, pins.peek(transfer.length))
+    } catch (error) {
+      return { rejected: { index: 0, code: ErrorCode.DataClone, error } }
+    }
+    let first: number
+    try {
+      if (pins === null) {
+        for (const buffer of transfer) structuredClone(buffer, { transfer: [buffer] }) // detach: moved semantics
+        first = this.#native.submit(bytes, Uint32Array.of(bytes.length), 1)
+      } else {
+        const moved = transfer.map((buffer) => pins.moveIn(buffer))
+        const attachments = moved.flatMap(({ pin, address, length }) => [address, length, pin])
+        first = this.#native.submitAttached(bytes, Uint32Array.of(bytes.length), 1, Float64Array.from(attachments), Uint32Array.of(transfer.length))
+        pins.own(first, moved.map(({ pin }) => pin))
+      }
+    } catch (error) {
+      throw fromNative(error)
+    }
+    this.lastTaskId = first
+    return { id: first }
   }
 
   /** How many more tasks the bounded queue takes now (`Infinity` without `maxQueue`). */
@@ -160,6 +197,12 @@ export class Submitter<A> {
     }
     return Boolean(ok)
   }
+}
+
+function encodeCopy(value: unknown): Buffer {
+  const writer = new ByteWriter(64)
+  writer.add(value)
+  return Buffer.from(writer.bytes())
 }
 
 function queueFullError(accepted: number, index: number, unqueued: unknown): QdmpError {

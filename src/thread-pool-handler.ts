@@ -27,7 +27,7 @@ export class ThreadPoolHandler<A = any, R = any> extends Handler<A, R> {
   readonly #settings: WorkerOptions
 
   constructor(target: Target<A, R>, options?: ThreadPoolOptions<A, R>) {
-    super(resolveTarget(target), options, threadOptionChecks)
+    super(resolveTarget(target), options, threadOptionChecks, { sharedMemory: true })
     this.#settings = { ...options }
   }
 

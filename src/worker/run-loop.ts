@@ -17,6 +17,10 @@ export interface TaskPort {
    * arguments too large for the inbox, a `Buffer` holding them.
    */
   next(failed: boolean, bytes: Uint8Array | null, waitMs: number): number | Buffer
+  /** Views of the memory the current task's moved buffers live in (threads only). */
+  attachments?(): Uint8Array[]
+  /** The task settled: detaches those views and gives their memory back (threads only). */
+  endLease?(buffers: ArrayBuffer[]): void
 }
 
 /** How long one wait for work blocks before the worker lets its event loop turn. */
@@ -65,6 +69,13 @@ export async function runTasks(port: TaskPort, fn: (args: unknown) => unknown): 
   const view = port.inbox()
   // The inbox is rewritten by the next call; decode() copies everything out of it before that.
   const inbox = Buffer.from(view.buffer, view.byteOffset, view.byteLength)
+  // Moved buffers are viewed in place, leased to the task: their views come in the order the
+  // producer listed them, and are detached once the task has settled and its result is encoded.
+  let leased: ArrayBuffer[] = []
+  const moved = (): ArrayBuffer[] => {
+    leased = (port.attachments?.() ?? []).map((view) => view.buffer as ArrayBuffer)
+    return leased
+  }
   let failed = false
   let outcome: Uint8Array | null = null
   let lastTurn = performance.now()
@@ -79,7 +90,7 @@ export async function runTasks(port: TaskPort, fn: (args: unknown) => unknown): 
     }
     writer.reset()
     try {
-      let result = fn(typeof next === 'number' ? decode(inbox, 0, next) : decode(next))
+      let result = fn(typeof next === 'number' ? decode(inbox, 0, next, moved) : decode(next, 0, next.length, moved))
       if (isThenable(result)) result = await settleOrStall(result)
       try {
         writer.add(result)
@@ -99,6 +110,10 @@ export async function runTasks(port: TaskPort, fn: (args: unknown) => unknown): 
       failed = true
     }
     outcome = writer.bytes()
+    if (leased.length > 0) {
+      port.endLease?.(leased)
+      leased = []
+    }
     if (performance.now() - lastTurn >= YIELD_EVERY_MS) {
       await turnEventLoop()
       lastTurn = performance.now()

@@ -51,5 +51,5 @@ pub use payload::Payload;
 pub use pool::{Exchange, Pool, DEFAULT_IDLE_WAIT};
 pub use state::RunningTask;
 pub use stats::Stats;
-pub use task::{Decision, Delivery, ExitInfo, Outcome, TaskId};
+pub use task::{Attachment, Decision, Delivery, ExitInfo, Outcome, TaskId};
 pub use worker::{Departure, Finished, Step, Terminate, Terminator, WorkerId};

@@ -26,7 +26,7 @@ use crate::notify::Notify;
 use crate::payload::Payload;
 use crate::state::{RunningTask, State, Take};
 use crate::stats::Stats;
-use crate::task::{Decision, Delivery, ExitInfo, TaskId};
+use crate::task::{Attachment, Decision, Delivery, ExitInfo, TaskId};
 use crate::worker::{Departure, Finished, Step, Terminator, WorkerId};
 
 struct Locked {
@@ -121,6 +121,8 @@ pub struct Exchange {
     pub deliveries: Vec<Delivery>,
     /// Workers the producer must terminate.
     pub terminations: Vec<WorkerId>,
+    /// Pins no worker views any more.
+    pub released_pins: Vec<u32>,
     /// The counters after both.
     pub stats: Stats,
     /// The room in the bounded queue after both (`usize::MAX` when unbounded).
@@ -200,7 +202,11 @@ impl Pool {
         self.shared.queued_epoch.fetch_add(1, Ordering::Release);
         // A spinning worker takes the first task without being woken (it re-checks the queue
         // under the lock when it stops spinning), so only the rest need sleeping workers.
-        let tasks = if self.shared.spinning.load(Ordering::Acquire) { tasks - 1 } else { tasks };
+        let tasks = if self.shared.spinning.load(Ordering::Acquire) {
+            tasks - 1
+        } else {
+            tasks
+        };
         if locked.waiting == 0 || tasks == 0 {
             return;
         }
@@ -222,6 +228,23 @@ impl Pool {
         let ids = locked.state.submit(args, offered)?;
         self.wake_workers(&locked, ids.clone().count());
         Ok(ids)
+    }
+
+    /// Queues tasks whose arguments refer to pinned memory; see [`crate::Attachment`].
+    pub fn submit_attached(
+        &self,
+        args: Vec<(Payload, Vec<Attachment>)>,
+        offered: u64,
+    ) -> Result<std::ops::Range<TaskId>> {
+        let mut locked = self.lock();
+        let ids = locked.state.submit_attached(args, offered)?;
+        self.wake_workers(&locked, ids.clone().count());
+        Ok(ids)
+    }
+
+    /// Called when a worker no longer views pinned memory (its view was collected).
+    pub fn release_pin(&self, pin: u32) {
+        self.lock().state.release_pin(pin);
     }
 
     /// How many more tasks the bounded queue takes now (`usize::MAX` when unbounded).
@@ -253,10 +276,14 @@ impl Pool {
         let now = Instant::now();
         let mut notify = finished.is_some_and(|f| locked.state.finish(worker, f, now).1);
         let step = match locked.state.take(worker, now) {
-            Take::Task(id, args) => {
+            Take::Task(id, args, attachments) => {
                 self.wake_watchdog(&mut locked);
                 notify |= locked.state.wake_due(); // room may have opened in the bounded queue
-                Some(Step::Task { id, args })
+                Some(Step::Task {
+                    id,
+                    args,
+                    attachments,
+                })
             }
             Take::Retire => Some(Step::Retire),
             Take::Empty if wait.is_zero() => Some(Step::Idle),
@@ -283,7 +310,12 @@ impl Pool {
     /// spinning. Waking a sleeping thread costs tens of microseconds on virtual machines; a worker
     /// that has just finished a task is often handed the next one within that time.
     fn spin_for_work(&self, deadline: Instant) -> bool {
-        if self.shared.spinning.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+        if self
+            .shared
+            .spinning
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
             return false;
         }
         let epoch = self.shared.queued_epoch.load(Ordering::Acquire);
@@ -303,14 +335,18 @@ impl Pool {
         loop {
             let now = Instant::now();
             match locked.state.take(worker, now) {
-                Take::Task(id, args) => {
+                Take::Task(id, args, attachments) => {
                     self.wake_watchdog(&mut locked);
                     let notify = locked.state.wake_due();
                     drop(locked);
                     if notify {
                         self.shared.notify();
                     }
-                    return Step::Task { id, args };
+                    return Step::Task {
+                        id,
+                        args,
+                        attachments,
+                    };
                 }
                 Take::Retire => return Step::Retire,
                 Take::Empty if now >= deadline => return Step::Idle,
@@ -421,6 +457,7 @@ impl Pool {
             settled,
             deliveries,
             terminations,
+            released_pins: locked.state.take_released_pins(),
             stats: locked.state.stats(),
             room: locked.state.room(),
         }

@@ -110,7 +110,9 @@ where
             _ => None,
         };
         match pool.next(worker, finished, Duration::from_millis(u64::from(wait_ms))) {
-            Step::Task { id, args } => {
+            // A child cannot view the producer's memory: its tasks never carry attachments (the
+            // producer copies transferred buffers for child processes).
+            Step::Task { id, args, .. } => {
                 task = Some(id);
                 write_frame(&mut writer, &mut scratch, TASK, &[], args.as_bytes())?;
             }

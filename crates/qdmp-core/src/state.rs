@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::id_map::IdMap;
 use crate::payload::Payload;
 use crate::stats::Stats;
-use crate::task::{Decision, Delivery, ExitInfo, Outcome, Task, TaskId, TaskState};
+use crate::task::{Attachment, Decision, Delivery, ExitInfo, Outcome, Task, TaskId, TaskState};
 use crate::worker::{Departure, Finished, WorkerId, WorkerRec};
 
 /// The engine's lifecycle.
@@ -32,7 +32,7 @@ pub(crate) enum Phase {
 /// What the queue has for a worker asking for work.
 #[derive(Debug)]
 pub(crate) enum Take {
-    Task(TaskId, Payload),
+    Task(TaskId, Payload, Vec<Attachment>),
     Empty,
     Retire,
 }
@@ -79,6 +79,8 @@ pub(crate) struct State {
     pub(crate) stats: Stats,
     /// Arguments of tasks cancelled by `stop`, not yet handed to the producer.
     unprocessed: Vec<(TaskId, Payload)>,
+    /// Pins whose memory no worker views any more, not yet handed to the producer.
+    released_pins: Vec<u32>,
 }
 
 impl State {
@@ -98,7 +100,18 @@ impl State {
             room_ready: false,
             stats: Stats::default(),
             unprocessed: Vec::new(),
+            released_pins: Vec::new(),
         }
+    }
+
+    /// A worker no longer views the memory of `pin`: the producer may free it.
+    pub fn release_pin(&mut self, pin: u32) {
+        self.released_pins.push(pin);
+    }
+
+    /// The pins released since the last call.
+    pub fn take_released_pins(&mut self) -> Vec<u32> {
+        mem::take(&mut self.released_pins)
     }
 
     pub fn config(&self) -> &Config {
@@ -130,6 +143,15 @@ impl State {
     /// Queues `args` as new tasks. `offered` counts them plus the arguments the producer discarded
     /// before encoding; returns the ids given, in order.
     pub fn submit(&mut self, args: Vec<Payload>, offered: u64) -> Result<std::ops::Range<TaskId>> {
+        self.submit_attached(args.into_iter().map(|p| (p, Vec::new())).collect(), offered)
+    }
+
+    /// Like [`State::submit`], with the attachments of each task's arguments.
+    pub fn submit_attached(
+        &mut self,
+        args: Vec<(Payload, Vec<Attachment>)>,
+        offered: u64,
+    ) -> Result<std::ops::Range<TaskId>> {
         self.ensure_running("adding tasks")?;
         let count = args.len() as u64;
         if count > offered {
@@ -144,13 +166,14 @@ impl State {
             }
         }
         let first = self.next_task;
-        for args in args {
+        for (args, attachments) in args {
             let id = self.next_task;
             self.next_task += 1;
             self.tasks.insert(
                 id,
                 Task {
                     args,
+                    attachments,
                     attempt: 0,
                     state: TaskState::Queued,
                 },
@@ -214,13 +237,14 @@ impl State {
             rec.running = Some(id);
             rec.last_active = now;
             let args = task.args.clone();
+            let attachments = task.attachments.clone();
             self.stats.pending -= 1;
             self.stats.running += 1;
             if self.room_wanted && self.room() > 0 {
                 self.room_wanted = false;
                 self.room_ready = true;
             }
-            return Take::Task(id, args);
+            return Take::Task(id, args, attachments);
         }
         if let Some(idle) = self.config.idle_timeout {
             if now >= rec.last_active + idle {
@@ -409,6 +433,7 @@ impl State {
                         continue;
                     }
                     task.args = args;
+                    task.attachments.clear(); // retry arguments are encoded anew, by copy
                     task.attempt += 1;
                     task.state = TaskState::Queued;
                     self.queue.push_back(id);

@@ -22,11 +22,26 @@ pub(crate) enum TaskState {
     Collecting,
 }
 
+/// Memory the producer pinned for a task's arguments (a buffer it moved instead of copying): its
+/// address and length, for a worker in the same process to view in place, and the pin to release
+/// once no worker views it. The engine never dereferences the address; it only passes it on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attachment {
+    /// Where the pinned bytes start.
+    pub addr: usize,
+    /// How many bytes.
+    pub len: usize,
+    /// The producer's pin.
+    pub pin: u32,
+}
+
 /// One accepted task.
 #[derive(Debug)]
 pub(crate) struct Task {
     /// The serialized arguments of the current attempt.
     pub args: Payload,
+    /// Memory the arguments refer to in place (transferred buffers); usually none.
+    pub attachments: Vec<Attachment>,
     /// 0 for the first attempt, +1 for each retry.
     pub attempt: u32,
     pub state: TaskState,

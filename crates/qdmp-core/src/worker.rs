@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::payload::Payload;
-use crate::task::{Outcome, TaskId};
+use crate::task::{Attachment, Outcome, TaskId};
 
 /// Identifies one worker instance (a thread or process). A replacement in the same slot gets a new
 /// id, so a late call from a dead or replaced worker can never touch its successor's task.
@@ -78,6 +78,8 @@ pub enum Step {
         id: TaskId,
         /// Its serialized arguments.
         args: Payload,
+        /// Pinned memory its arguments refer to in place (usually none).
+        attachments: Vec<Attachment>,
     },
     /// No work arrived within the wait; call again (after letting the event loop turn).
     Idle,

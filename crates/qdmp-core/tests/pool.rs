@@ -29,7 +29,9 @@ fn submit(pool: &Pool, items: &[&str]) -> Vec<TaskId> {
 
 fn take(pool: &Pool, worker: WorkerId, finished: Option<Finished>) -> Option<(TaskId, String)> {
     match pool.next(worker, finished, NO_WAIT) {
-        Step::Task { id, args } => Some((id, String::from_utf8(args.as_bytes().to_vec()).unwrap())),
+        Step::Task { id, args, .. } => {
+            Some((id, String::from_utf8(args.as_bytes().to_vec()).unwrap()))
+        }
         Step::Idle => None,
         Step::Retire => panic!("unexpected retire"),
     }
@@ -420,5 +422,29 @@ fn a_producer_waiting_for_room_is_notified_when_a_worker_makes_some() {
         calls.load(Ordering::SeqCst),
         1,
         "nobody asked again: no second notification"
+    );
+}
+
+#[test]
+fn attachments_travel_with_a_task_and_released_pins_reach_the_producer() {
+    use qdmp_core::Attachment;
+    let pool = started(Config::default());
+    let w = pool.register_worker(0).unwrap();
+    let attachment = Attachment {
+        addr: 0x1000,
+        len: 64,
+        pin: 7,
+    };
+    pool.submit_attached(vec![(Payload::new(b"moved"), vec![attachment])], 1)
+        .unwrap();
+    match pool.next(w, None, NO_WAIT) {
+        Step::Task { attachments, .. } => assert_eq!(attachments, vec![attachment]),
+        other => panic!("expected a task, got {other:?}"),
+    }
+    pool.release_pin(7);
+    assert_eq!(pool.exchange(Vec::new(), 0).released_pins, vec![7]);
+    assert!(
+        pool.exchange(Vec::new(), 0).released_pins.is_empty(),
+        "each release is handed over once"
     );
 }

@@ -72,7 +72,7 @@ fn worker_loop(pool: Arc<Pool>, slot: u32) {
                 Err(_) => return,
             },
             Step::Idle => continue,
-            Step::Task { id, args } => {
+            Step::Task { id, args, .. } => {
                 let (index, attempt) = parse(args.as_bytes());
                 let value = Some(Finished {
                     task: id,

@@ -142,8 +142,9 @@ pub const EXCHANGE_HEADER: usize = 48;
 /// however many outcomes it carries. Little-endian:
 /// - `[0]` deliveries (u32), `[4]` terminations (u32), `[8]` pending, `[16]` running,
 ///   `[24]` settling, `[32]` room (`Infinity` when unbounded) (f64 each), `[40]` tasks queued
-///   again by the decisions, or `u32::MAX` when a decision was invalid (u32), `[44]` padding;
-/// - `[48]` the worker ids to terminate (f64 each);
+///   again by the decisions, or `u32::MAX` when a decision was invalid (u32), `[44]` released
+///   pins (u32);
+/// - `[48]` the worker ids to terminate (f64 each), then the released pins (f64 each);
 /// - a header per delivery ([`DELIVERY_HEADER`]);
 /// - each delivery's outcome bytes followed by its argument bytes (failures only), in order.
 pub(crate) fn exchange_buffer(exchange: Exchange) -> Vec<u8> {
@@ -151,10 +152,13 @@ pub(crate) fn exchange_buffer(exchange: Exchange) -> Vec<u8> {
         settled,
         deliveries,
         terminations,
+        released_pins,
         stats,
         room,
     } = exchange;
-    let headers = EXCHANGE_HEADER + 8 * terminations.len() + DELIVERY_HEADER * deliveries.len();
+    let headers = EXCHANGE_HEADER
+        + 8 * (terminations.len() + released_pins.len())
+        + DELIVERY_HEADER * deliveries.len();
     let mut out = Vec::with_capacity(headers + 64 * deliveries.len());
     out.extend_from_slice(&(deliveries.len() as u32).to_le_bytes());
     out.extend_from_slice(&(terminations.len() as u32).to_le_bytes());
@@ -167,9 +171,12 @@ pub(crate) fn exchange_buffer(exchange: Exchange) -> Vec<u8> {
         out.extend_from_slice(&count.to_le_bytes());
     }
     out.extend_from_slice(&settled.map_or(u32::MAX, |n| n as u32).to_le_bytes());
-    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&(released_pins.len() as u32).to_le_bytes());
     for worker in terminations {
         out.extend_from_slice(&(worker as f64).to_le_bytes());
+    }
+    for pin in released_pins {
+        out.extend_from_slice(&f64::from(pin).to_le_bytes());
     }
     let first_header = out.len();
     out.resize(headers, 0);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use napi::bindgen_prelude::{Buffer, Either, Float64Array, Function};
 use napi_derive::napi;
-use qdmp_core::{Config, Decision, Departure, ExitInfo, Payload, Pool};
+use qdmp_core::{Attachment, Config, Decision, Departure, ExitInfo, Payload, Pool};
 
 use crate::batches::{
     exchange_buffer, payload_batch, room_f64, running_tasks, EngineStats, PayloadBatch,
@@ -97,7 +97,11 @@ impl NativePool {
         };
         let pool = Arc::new(Pool::new(config));
         let id = registry::register(&pool);
-        NativePool { pool, id, mailbox: Inbox::new(MAILBOX_BYTES) }
+        NativePool {
+            pool,
+            id,
+            mailbox: Inbox::new(MAILBOX_BYTES),
+        }
     }
 
     /// The number worker threads use to attach to this engine.
@@ -139,6 +143,47 @@ impl NativePool {
         let args = Payload::split_batch(data, ends).map_err(to_js)?;
         let ids = self.pool.submit(args, u64::from(offered)).map_err(to_js)?;
         Ok(ids.start as f64)
+    }
+
+    /// Like `submit`, for tasks whose arguments refer to pinned memory: `attachments` holds
+    /// `(address, length, pin)` triples, `attachment_ends` the end (in triples) of each task's.
+    /// The producer keeps each pinned buffer alive until the pin comes back as released.
+    #[napi]
+    pub fn submit_attached(
+        &self,
+        data: &[u8],
+        ends: &[u32],
+        offered: u32,
+        attachments: &[f64],
+        attachment_ends: &[u32],
+    ) -> Result<f64> {
+        let args = Payload::split_batch(data, ends).map_err(to_js)?;
+        let mut start = 0usize;
+        let mut tasks = Vec::with_capacity(args.len());
+        for (payload, &end) in args.into_iter().zip(attachment_ends) {
+            let end = (end as usize).min(attachments.len() / 3);
+            let list = (start..end)
+                .map(|i| Attachment {
+                    addr: attachments[3 * i] as usize,
+                    len: attachments[3 * i + 1] as usize,
+                    pin: attachments[3 * i + 2] as u32,
+                })
+                .collect();
+            start = end;
+            tasks.push((payload, list));
+        }
+        let ids = self
+            .pool
+            .submit_attached(tasks, u64::from(offered))
+            .map_err(to_js)?;
+        Ok(ids.start as f64)
+    }
+
+    /// The address of a buffer's bytes, for a pinned buffer's attachment (the producer keeps the
+    /// buffer alive and never detaches it, so the address stays valid).
+    #[napi]
+    pub fn address_of(buffer: napi::bindgen_prelude::ArrayBuffer) -> f64 {
+        buffer.as_ptr() as usize as f64
     }
 
     /// How many more tasks the bounded queue takes now (`Infinity` when unbounded).

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use napi::bindgen_prelude::{Buffer, Either, Uint8Array};
 use napi_derive::napi;
-use qdmp_core::{Error, Finished, Outcome, Pool, Step, TaskId, WorkerId};
+use qdmp_core::{Attachment, Error, Finished, Outcome, Pool, Step, TaskId, WorkerId};
 
 use crate::errors::{id_from_js, to_js, Result};
 use crate::inbox::{Inbox, INBOX_BYTES};
@@ -38,6 +38,27 @@ pub struct WorkerPort {
     /// The task handed out by the last `next`, whose outcome the following `next` reports.
     task: Option<TaskId>,
     inbox: std::sync::Arc<Inbox>,
+    /// The pinned memory the current task's arguments refer to, until `attachments()` maps it.
+    attachments: Vec<Attachment>,
+    /// The pins the current task's views lease, in order, until `end_lease` (or their finalizer).
+    leases: Vec<Lease>,
+}
+
+/// A worker's lease on pinned memory: released once, by `end_lease` or by the view's finalizer.
+struct Lease {
+    pin: u32,
+    released: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Lease {
+    fn release(&self, pool: &Pool) {
+        if !self
+            .released
+            .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            pool.release_pin(self.pin);
+        }
+    }
 }
 
 #[napi]
@@ -57,7 +78,67 @@ impl WorkerPort {
             worker,
             task: None,
             inbox: Inbox::new(INBOX_BYTES),
+            attachments: Vec::new(),
+            leases: Vec::new(),
         })
+    }
+
+    /// Views of the memory the current task's arguments refer to in place, in the order the
+    /// producer listed it. The task leases them: `end_lease` detaches them when it settles and
+    /// gives the pins back at once; a view collected before that gives its pin back itself.
+    #[napi]
+    pub fn attachments(&mut self) -> Vec<Uint8Array> {
+        let pool = &self.pool;
+        let mut views = Vec::new();
+        for a in std::mem::take(&mut self.attachments) {
+            let lease = Lease {
+                pin: a.pin,
+                released: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            };
+            if a.len == 0 {
+                lease.release(pool); // nothing to view; kept in the list so that orders match
+                views.push(Uint8Array::new(Vec::new()));
+                self.leases.push(lease);
+                continue;
+            }
+            let (pool, released) = (
+                std::sync::Arc::clone(pool),
+                std::sync::Arc::clone(&lease.released),
+            );
+            let finalizer = Lease {
+                pin: a.pin,
+                released,
+            };
+            // SAFETY: `addr`/`len` describe a buffer the producer pinned in this process and keeps
+            // alive, untouched, until the pin comes back released. It comes back only once no
+            // JavaScript can reach this view: from `end_lease`, after detaching it, or from this
+            // finalizer (or from the producer's stop, after every worker has exited).
+            views.push(unsafe {
+                Uint8Array::with_external_data(a.addr as *mut u8, a.len, move |_, _| {
+                    finalizer.release(&pool)
+                })
+            });
+            self.leases.push(lease);
+        }
+        views
+    }
+
+    /// The task that used `attachments()` settled: detaches its views (`buffers`, in the same
+    /// order) so that nothing can reach the pinned memory any more, and gives the pins back.
+    #[napi]
+    pub fn end_lease(
+        &mut self,
+        buffers: Vec<napi::bindgen_prelude::ArrayBuffer>,
+    ) -> napi::Result<()> {
+        let leases = std::mem::take(&mut self.leases);
+        for (buffer, lease) in buffers.into_iter().zip(&leases) {
+            if buffer.is_empty() {
+                continue; // a zero-length view owns nothing (its pin went back already)
+            }
+            buffer.detach()?;
+            lease.release(&self.pool);
+        }
+        Ok(())
     }
 
     /// The memory where `next()` writes a task's arguments (call once; it stays the same).
@@ -96,8 +177,13 @@ impl WorkerPort {
             finished,
             Duration::from_millis(u64::from(wait_ms)),
         ) {
-            Step::Task { id, args } => {
+            Step::Task {
+                id,
+                args,
+                attachments,
+            } => {
                 self.task = Some(id);
+                self.attachments = attachments;
                 hand_out(&self.inbox, args.as_bytes())
             }
             Step::Idle => Either::A(WorkerSignal::Idle as i32),
