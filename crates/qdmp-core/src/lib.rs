@@ -38,6 +38,7 @@ pub mod os;
 mod payload;
 mod pool;
 pub mod remote;
+mod spin;
 mod state;
 mod stats;
 mod task;

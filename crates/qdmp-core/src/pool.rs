@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 use crate::faults::{Cancellation, Followup};
 use crate::notify::Notify;
 use crate::payload::Payload;
+use crate::spin::SpinPolicy;
 use crate::state::{RunningTask, State, Take};
 use crate::stats::Stats;
 use crate::task::{Attachment, Decision, Delivery, ExitInfo, TaskId};
@@ -50,6 +51,7 @@ struct Shared {
     queued_epoch: AtomicU64,
     /// Set while one worker spins waiting for work (at most one spins, so the producer keeps a core).
     spinning: AtomicBool,
+    spin: SpinPolicy,
 }
 
 impl Shared {
@@ -151,6 +153,7 @@ impl Pool {
             notifier: RwLock::new(None),
             queued_epoch: AtomicU64::new(0),
             spinning: AtomicBool::new(false),
+            spin: SpinPolicy::default(),
         });
         let watchdog = timed.then(|| {
             let shared = Arc::clone(&shared);
@@ -306,27 +309,33 @@ impl Pool {
         }
     }
 
-    /// Spins, without the lock, until tasks are queued or `SPIN` passes, if no other worker is
-    /// spinning. Waking a sleeping thread costs tens of microseconds on virtual machines; a worker
-    /// that has just finished a task is often handed the next one within that time.
-    fn spin_for_work(&self, deadline: Instant) -> bool {
-        if self
-            .shared
-            .spinning
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
+    /// Spins, without the lock, until tasks are queued or the spin limit passes, if no other
+    /// worker is spinning and spinning has been paying (see [`SpinPolicy`]).
+    fn spin_for_work(&self, deadline: Instant) {
+        let limit = self.shared.spin.limit();
+        if limit.is_zero()
+            || self
+                .shared
+                .spinning
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
         {
-            return false;
+            return;
         }
         let epoch = self.shared.queued_epoch.load(Ordering::Acquire);
-        let until = (Instant::now() + SPIN).min(deadline);
-        while self.shared.queued_epoch.load(Ordering::Acquire) == epoch && Instant::now() < until {
+        let until = (Instant::now() + limit).min(deadline);
+        let mut found = false;
+        while Instant::now() < until {
+            if self.shared.queued_epoch.load(Ordering::Acquire) != epoch {
+                found = true;
+                break;
+            }
             for _ in 0..32 {
                 std::hint::spin_loop();
             }
         }
         self.shared.spinning.store(false, Ordering::Release);
-        true
+        self.shared.spin.spun(found);
     }
 
     fn wait_for_task(&self, worker: WorkerId, deadline: Instant) -> Step {
@@ -363,15 +372,22 @@ impl Pool {
                         .idle_deadline(worker)
                         .map_or(deadline, |idle| idle.min(deadline));
                     locked.waiting += 1;
-                    locked = match self
+                    let (guard, timed_out) = match self
                         .shared
                         .work
                         .wait_timeout(locked, until.saturating_duration_since(now))
                     {
-                        Ok((guard, _)) => guard,
-                        Err(poisoned) => poisoned.into_inner().0,
+                        Ok((guard, result)) => (guard, result.timed_out()),
+                        Err(poisoned) => {
+                            let (guard, result) = poisoned.into_inner();
+                            (guard, result.timed_out())
+                        }
                     };
+                    locked = guard;
                     locked.waiting -= 1;
+                    if !timed_out {
+                        self.shared.spin.slept(now.elapsed());
+                    }
                 }
             }
         }
@@ -551,6 +567,3 @@ impl std::fmt::Debug for Pool {
 // polling, is what delivers work.
 /// How long [`Pool::next`] waits by default before answering [`Step::Idle`].
 pub const DEFAULT_IDLE_WAIT: Duration = Duration::from_millis(50);
-
-/// How long an idle worker spins for work before it sleeps (see `Pool::spin_for_work`).
-const SPIN: Duration = Duration::from_micros(100);
