@@ -15,6 +15,14 @@ const STRING = 6
 const V8 = 7
 /** A value whose buffers were moved, not copied: `[8][u32 n][u32 pin × n][serialized]`. */
 const TRANSFER = 8
+/**
+ * A value that is itself one moved buffer or a view of one, the usual case (`run(floats, {
+ * transfer: [floats.buffer] })`), written without the V8 serializer:
+ * `[9][u32 1][u32 pin][u8 view type, or 255 for the ArrayBuffer][u32 byteOffset][u32 byteLength]`.
+ * It shares TRANSFER's prefix, so `transferPins` reads both.
+ */
+const MOVED = 9
+const BARE_BUFFER = 255
 
 /** Views a serialized value can hold; the index is what crosses (ours, independent of Node's). */
 const VIEW_TYPES = [
@@ -215,6 +223,10 @@ export class ByteWriter {
  * the buffers it then moves and pins. Throws (having moved nothing) when the value cannot be cloned.
  */
 export function encodeTransfer(value: unknown, transfer: readonly ArrayBufferLike[], pins: readonly number[]): Buffer {
+  if (transfer.length === 1) {
+    const sole = encodeSoleMoved(value, transfer[0]!, pins[0]!)
+    if (sole !== null) return sole
+  }
   const moved = new Map<ArrayBufferLike, number>(transfer.map((buffer, index) => [buffer, index]))
   const serializer = new TransferSerializer(moved)
   serializer.writeHeader()
@@ -228,10 +240,34 @@ export function encodeTransfer(value: unknown, transfer: readonly ArrayBufferLik
   return out
 }
 
+function encodeSoleMoved(value: unknown, buffer: ArrayBufferLike, pin: number): Buffer | null {
+  let type: number
+  let byteOffset = 0
+  if (value === buffer) type = BARE_BUFFER
+  else if (ArrayBuffer.isView(value) && value.buffer === buffer) {
+    type = viewType(value)
+    byteOffset = value.byteOffset
+  } else return null
+  const out = Buffer.allocUnsafe(18)
+  out[0] = MOVED
+  out.writeUInt32LE(1, 1)
+  out.writeUInt32LE(pin, 5)
+  out[9] = type
+  out.writeUInt32LE(byteOffset, 10)
+  out.writeUInt32LE((value as ArrayBufferView | ArrayBuffer).byteLength, 14)
+  return out
+}
+
+function decodeSoleMoved(view: Buffer, start: number, buffer: ArrayBuffer): unknown {
+  const type = view[start + 9]!
+  if (type === BARE_BUFFER) return buffer
+  return makeView(type, buffer, view.readUInt32LE(start + 10), view.readUInt32LE(start + 14))
+}
+
 /** The pins a transfer-encoded value refers to, in order (empty for other encodings). */
 export function transferPins(buf: Uint8Array, start = 0): number[] {
   const view = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
-  if (view[start] !== TRANSFER) return []
+  if (view[start] !== TRANSFER && view[start] !== MOVED) return []
   const count = view.readUInt32LE(start + 1)
   return Array.from({ length: count }, (_, i) => view.readUInt32LE(start + 5 + 4 * i))
 }
@@ -275,6 +311,10 @@ export function decode(buf: Uint8Array, start = 0, end = buf.length, resolve?: P
       const der = new TransferDeserializer(view.subarray(start + 5 + 4 * pins.length, end), resolve(pins))
       der.readHeader()
       return der.readValue()
+    }
+    case MOVED: {
+      if (resolve === undefined) throw new Error('internal: a moved value without its buffers')
+      return decodeSoleMoved(view, start, resolve(transferPins(view, start))[0]!)
     }
     default:
       throw new Error(`internal: unknown value tag ${view[start]} at offset ${start}`)

@@ -62,8 +62,13 @@ export class Submitter<A> {
         first = this.#native.submit(bytes, Uint32Array.of(bytes.length), 1)
       } else {
         const moved = transfer.map((buffer) => pins.moveIn(buffer))
-        const attachments = moved.flatMap(({ pin, address, length }) => [address, length, pin])
-        first = this.#native.submitAttached(bytes, Uint32Array.of(bytes.length), 1, Float64Array.from(attachments), Uint32Array.of(transfer.length))
+        // Reused arrays: a fresh small typed array costs an allocation and GC pressure once the
+        // native side asks V8 for its memory, which is most of the cost of a call this small.
+        const scratch = this.#scratch(moved.length)
+        moved.forEach(({ pin, address, length }, i) => scratch.attachments.set([address, length, pin], 3 * i))
+        scratch.ends[0] = bytes.length
+        scratch.attachmentEnds[0] = moved.length
+        first = this.#native.submitAttached(bytes, scratch.ends, 1, scratch.attachments, scratch.attachmentEnds)
         pins.own(first, moved.map(({ pin }) => pin))
       }
     } catch (error) {
@@ -71,6 +76,14 @@ export class Submitter<A> {
     }
     this.lastTaskId = first
     return { id: first }
+  }
+
+  #scratchArrays = { ends: new Uint32Array(1), attachments: new Float64Array(3 * 8), attachmentEnds: new Uint32Array(1) }
+
+  /** The arrays of one moved task's native call, with room for `count` attachments. */
+  #scratch(count: number): { ends: Uint32Array; attachments: Float64Array; attachmentEnds: Uint32Array } {
+    if (this.#scratchArrays.attachments.length < 3 * count) this.#scratchArrays.attachments = new Float64Array(3 * count)
+    return this.#scratchArrays
   }
 
   /** How many more tasks the bounded queue takes now (`Infinity` without `maxQueue`). */
