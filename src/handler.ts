@@ -417,8 +417,16 @@ export abstract class Handler<A = any, R = any> {
     }
     // A stop during start() waits for it: a handler whose start fails is stopped already, one
     // whose start succeeds is stopped now, and either way stop() resolves after start() settles.
-    const begin = this.#phase === 'starting' ? this.#starting!.then(() => true, () => false) : Promise.resolve(true)
-    this.#stopping = begin.then((started) => (started ? this.#beginStop() : { unprocessed: [] }))
+    // A running handler stops taking queued tasks now, not a microtask later: a worker that
+    // finishes in between must not pick up a task the caller meant to get back.
+    if (this.#phase !== 'starting') {
+      this.#stopping = this.#beginStop()
+      return this.#stopping
+    }
+    this.#stopping = this.#starting!.then(
+      () => this.#beginStop(),
+      () => ({ unprocessed: [] }),
+    )
     return this.#stopping
   }
 
