@@ -1,10 +1,48 @@
-// `npm run bench`: every benchmark, one after the other, then one Markdown report on stdout.
-import { runTiny } from './tiny.mjs'
+// `npm run bench`: every benchmark, one after the other, then one Markdown report on stdout and
+// the chart in bench/chart.svg. `npm run bench -- tiny latency` runs only the named ones.
+import { writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, totalmem } from 'node:os'
+
+import { drawChart } from './chart.mjs'
+import { runCpu } from './cpu.mjs'
+import { log, ROUNDS } from './harness.mjs'
+import { runProcessLatency, runLatency } from './latency.mjs'
+import { runPayload } from './payload.mjs'
+import { runStream } from './stream.mjs'
+import { runProcessTiny, runTiny } from './tiny.mjs'
+import { runTokenize } from './tokenize.mjs'
+
+const benches = {
+  tiny: runTiny,
+  latency: runLatency,
+  cpu: runCpu,
+  payload: runPayload,
+  stream: runStream,
+  'process-tiny': runProcessTiny,
+  'process-latency': runProcessLatency,
+  tokenize: runTokenize,
+}
+
+const wanted = process.argv.slice(2)
+const unknown = wanted.filter((name) => !(name in benches))
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; the benchmarks are: ${Object.keys(benches).join(', ')}`)
+  process.exit(2)
+}
 
 const sections = []
-for (const bench of [runTiny]) {
-  const { title, markdown } = await bench()
-  sections.push(`### ${title}\n\n${markdown}`)
+for (const [name, bench] of Object.entries(benches)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue
+  log(`\n== ${name}`)
+  sections.push(await bench())
 }
-console.log(`\n## qdmp benchmarks (${new Date().toISOString().slice(0, 10)}, Node ${process.version})\n`)
-console.log(sections.join('\n\n'))
+
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${Math.round(totalmem() / 2 ** 30)} GiB`
+const caption = `qdmp benchmarks: Node ${process.version}, ${machine}, medians of ${ROUNDS} rounds`
+console.log(`\n## ${caption} (${new Date().toISOString().slice(0, 10)})\n`)
+console.log(sections.map((s) => `### ${s.title}\n\n${s.markdown}`).join('\n\n'))
+if (wanted.length === 0) {
+  const chart = new URL('./chart.svg', import.meta.url)
+  writeFileSync(chart, drawChart(sections, caption))
+  log(`\nchart written to bench/chart.svg`)
+}

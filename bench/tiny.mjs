@@ -1,99 +1,80 @@
 // Throughput on tiny tasks (x => x * x): 200k tasks on 2 workers with at most 4096 in flight,
-// through qdmp's ThreadPoolHandler and piscina, beside the plain inline loop on the main thread.
-import { availableParallelism } from 'node:os'
+// through every thread pool (or 50k through every process pool), beside the plain inline loop
+// on the main thread.
 import { fileURLToPath } from 'node:url'
 
-import { Piscina } from 'piscina'
-
-import { ThreadPoolHandler } from '../dist/index.mjs'
-import { measure, table } from './harness.mjs'
+import { log, measure, rateBars, rateTable, ROUNDS } from './harness.mjs'
+import { processPools, pump, threadPools } from './pools.mjs'
+import { square } from './tasks/tasks.cjs'
 
 const TASKS = Number(process.env.QDMP_BENCH_TASKS ?? 200_000)
+const PROCESS_TASKS = Number(process.env.QDMP_BENCH_PROCESS_TASKS ?? 50_000)
 const IN_FLIGHT = 4096
 const WORKERS = 2
-const ROUNDS = Number(process.env.QDMP_BENCH_ROUNDS ?? 5)
-const square = fileURLToPath(new URL('./tasks/square.cjs', import.meta.url))
 
 let sink = 0
+const item = (i) => [i]
 
-const inline = {
-  name: 'inline loop',
-  setup: () => require_square(),
-  run: (fn) => {
-    const results = new Array(TASKS)
-    for (let i = 0; i < TASKS; i++) results[i] = fn(i)
-    sink += results[TASKS - 1]
-    return TASKS
-  },
+function* numbers(count) {
+  for (let i = 0; i < count; i++) yield i
 }
 
-function require_square() {
-  return (x) => x * x
-}
-
-const piscina = {
-  name: 'piscina',
-  setup: async () => {
-    const pool = new Piscina({ filename: square, minThreads: WORKERS, maxThreads: WORKERS })
-    await Promise.all(Array.from({ length: 100 }, (_, i) => pool.run(i))) // warm every thread
-    return pool
-  },
-  run: (pool) =>
-    new Promise((resolve, reject) => {
-      let sent = 0
-      let done = 0
-      const pump = () => {
-        while (sent < TASKS && sent - done < IN_FLIGHT) {
-          pool.run(sent++).then((r) => {
-            sink += r
-            if (++done === TASKS) resolve(TASKS)
-            else pump()
-          }, reject)
-        }
-      }
-      pump()
-    }),
-  teardown: (pool) => pool.destroy(),
-}
-
-const qdmp = {
-  name: 'qdmp ThreadPoolHandler',
-  setup: async () => {
-    const handler = new ThreadPoolHandler(square)
-    await handler.start(WORKERS)
-    handler.addTasks(Array.from({ length: 100 }, (_, i) => i))
-    await handler.processResults()
-    return handler
-  },
-  run: async (handler) => {
-    let sent = 0
-    let done = 0
-    const add = (n) => {
-      const batch = new Array(n)
-      for (let i = 0; i < n; i++) batch[i] = sent++
-      handler.addTasks(batch)
-    }
-    add(Math.min(IN_FLIGHT, TASKS))
-    while (done < TASKS) {
-      const [results, errors] = await handler.processResults(IN_FLIGHT / 4)
-      if (errors.length > 0) throw errors[0]
-      done += results.length
-      sink += results.length
-      const room = Math.min(TASKS - sent, results.length)
-      if (room > 0) add(room)
-    }
-    return TASKS
-  },
-  teardown: (handler) => handler.stop(),
+/** The cases for one family of pools: each driven by one promise per task, as its users do, and qdmp's map() besides. */
+function throughputCases(pools, tasks) {
+  const pooled = Object.entries(pools).map(([key, open]) => ({
+    name: (pool) => (key === 'qdmp' ? `${pool.name} run()` : pool.name),
+    setup: () => open('square', WORKERS, () => 3),
+    run: (pool) => pump(pool.call, tasks, IN_FLIGHT, item),
+    teardown: (pool) => pool.close(),
+  }))
+  const mapped = {
+    name: (pool) => `${pool.name} map()`,
+    setup: () => pools.qdmp('square', WORKERS, () => 3),
+    run: async ({ handler }) => {
+      let n = 0
+      for await (const r of handler.map(numbers(tasks), { window: IN_FLIGHT, ordered: false })) sink += r, n++
+      return n
+    },
+    teardown: (pool) => pool.close(),
+  }
+  const inline = {
+    name: 'inline loop',
+    setup: () => null,
+    run: () => {
+      for (let i = 0; i < tasks; i++) sink += square(i)
+      return tasks
+    },
+  }
+  return [inline, ...pooled, mapped]
 }
 
 export async function runTiny() {
-  console.error(`tiny: ${TASKS} tasks, ${WORKERS} workers, ${IN_FLIGHT} in flight, ${ROUNDS} rounds, ${availableParallelism()} cores`)
-  const results = await measure([inline, piscina, qdmp], { rounds: ROUNDS })
-  return { title: `Tiny tasks (x => x * x), ${TASKS.toLocaleString('en-US')} tasks, ${WORKERS} workers`, results, markdown: table(results, 'piscina'), sink }
+  log(`tiny: ${TASKS} tasks, ${WORKERS} workers, at most ${IN_FLIGHT} in flight, ${ROUNDS} rounds`)
+  const results = await measure(throughputCases(threadPools, TASKS))
+  return {
+    id: 'tiny',
+    title: `Tiny tasks (x => x * x): ${TASKS.toLocaleString('en-US')} tasks, ${WORKERS} workers, at most ${IN_FLIGHT} in flight`,
+    markdown: rateTable(results, 'piscina'),
+    chart: { unit: 'tasks/s', better: 'higher', bars: rateBars(results.filter((r) => r.name !== 'inline loop')) },
+    results,
+    sink,
+  }
+}
+
+export async function runProcessTiny() {
+  log(`process tiny: ${PROCESS_TASKS} tasks, ${WORKERS} worker processes, at most ${IN_FLIGHT} in flight, ${ROUNDS} rounds`)
+  const results = await measure(throughputCases(processPools, PROCESS_TASKS))
+  return {
+    id: 'process-tiny',
+    title: `Process workers, tiny tasks: ${PROCESS_TASKS.toLocaleString('en-US')} tasks, ${WORKERS} child processes, at most ${IN_FLIGHT} in flight`,
+    markdown: rateTable(results, 'workerpool (process)'),
+    chart: { unit: 'tasks/s', better: 'higher', bars: rateBars(results.filter((r) => r.name !== 'inline loop')) },
+    results,
+    sink,
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { title, markdown } = await runTiny()
+  const { title, markdown } = await (process.argv[2] === 'process' ? runProcessTiny : runTiny)()
   console.log(`\n### ${title}\n\n${markdown}`)
 }

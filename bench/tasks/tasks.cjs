@@ -1,0 +1,41 @@
+// Every benchmark task, as named exports, so that each pool runs exactly the same functions.
+// piscina, tinypool and qdmp load this module directly; workerpool and poolifier load it through
+// their own worker scripts beside it.
+
+/** Tiny: the throughput and latency task. */
+function square(x) {
+  return x * x
+}
+
+/** About 1 ms of CPU: `rounds` steps of an integer hash (FNV-1a), calibrated by the benchmark. */
+function spin(rounds) {
+  return hashLoop(rounds | 0).next().value
+}
+
+// A generator, because V8 never inlines one into its caller: inlined into a pool's dispatch
+// function (inside its try/catch), the same loop ran up to 4× slower in some pools and not in
+// others, which measured V8's inlining choices rather than the pools.
+function* hashLoop(rounds) {
+  let h = 0x811c9dc5 | 0
+  for (let i = 0; i < rounds; i++) {
+    h ^= i
+    h = Math.imul(h, 16777619)
+  }
+  return h >>> 0
+}
+
+/** Reads a moved 1 MiB Float32Array (every 16th value, so every page is touched). */
+function sumFloats(values) {
+  let total = 0
+  for (let i = 0; i < values.length; i += 16) total += values[i]
+  return total
+}
+
+let tokenizer
+/** BPE tokenization of one document with gpt-tokenizer's o200k encoding: the token ids. */
+function tokenize(text) {
+  tokenizer ??= require('gpt-tokenizer/encoding/o200k_base')
+  return Uint32Array.from(tokenizer.encode(text))
+}
+
+module.exports = { square, spin, sumFloats, tokenize }
