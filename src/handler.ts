@@ -2,82 +2,27 @@
 // tracking of frozen work. The engine (native core) owns the tasks; this class owns the
 // lifecycle, the user's hooks and the Promises. Subclasses only say how workers are spawned.
 
-import { availableParallelism } from 'node:os'
 import type { Duplex } from 'node:stream'
 
 import { decode } from './codec'
 import { Collector, type Counts } from './collector'
-import { describeValue } from './describe'
-import { ErrorCode, fromNative, type ProcessingException, QdmpError, QdmpRangeError, QdmpTypeError } from './errors'
+import { ErrorCode, fromNative, QdmpError } from './errors'
+import { checkProcessResultsArgs, checkStopOptions, checkWorkerCount } from './handler-checks'
+import type { EngineSettings, HandlerStats, ProcessResultsOptions, ResultOutcome, StopOptions, StopResult } from './handler-types'
 import { type CancelReport, cancelTasks, checkSeconds, type RunningTask, runningTasks } from './inspection'
 import { completeLogger, defaultLogger, type Logger } from './logger'
-import { abortError, checkMapOptions, type MapOptions, MapRun, type Settled } from './map'
+import { checkMapOptions, type MapOptions, MapRun, type Settled } from './map'
 import { NativePool, type NativePoolType } from './native'
+import { RoomWaiters } from './room-waiters'
 import { checkOptions, type HandlerOptions, type OptionCheck } from './options'
 import { OutcomeQueue, type ResultsAndErrors } from './outcome-queue'
 import { Pins } from './pins'
 import { Routes } from './routes'
-import { checkSignal, runOne, type RunOptions, type SingleEngine, submitOne, type SubmitOptions } from './single'
+import { runOne, type RunOptions, type SingleEngine, submitOne, type SubmitOptions } from './single'
 import { handlerStream, type StreamOptions } from './stream'
 import { Submitter } from './submitter'
 import { type ProcessReport, type Spawner, Supervisor } from './supervisor'
 import { checkTargetFile, type TargetSpec } from './target'
-
-/** Counts of tasks by state. Every accepted task is in exactly one of `pending`, `running`, `completed`, `failed`, `discardedResults`, `cancelled`. */
-export interface HandlerStats {
-  /** Arguments given to `addTasks`. */
-  submitted: number
-  /** Arguments that became tasks (`submitted - discardedArgs`). */
-  accepted: number
-  /** Arguments discarded by `validateArgs` or refused (uncloneable, hook threw). */
-  discardedArgs: number
-  /** Re-submissions by `handleError` (not a state: a retried task is pending again). */
-  retried: number
-  /** Tasks waiting for a worker. */
-  pending: number
-  /** Tasks a worker has picked up whose outcome the handler has not settled yet. */
-  running: number
-  /** Tasks whose result was kept. */
-  completed: number
-  /** Tasks reported as failed. */
-  failed: number
-  /** Tasks whose result `validateResult` discarded. */
-  discardedResults: number
-  /** Tasks returned unprocessed by `stop()` or cancelled by `cancelProcesses()`. */
-  cancelled: number
-}
-
-/** Options of {@link Handler.stop}. */
-export interface StopOptions {
-  /** End the workers at once; the arguments of the tasks they were running are returned too. */
-  force?: boolean
-  /** Wait at most this many milliseconds for running tasks, then stop as with `force`. */
-  timeout?: number
-  /** Aborting turns a graceful stop into a forced one. */
-  signal?: AbortSignal
-}
-
-/** An outcome of `results()`: a task added with `addTasks` or `submit`. */
-export type ResultOutcome<R> = { status: 'fulfilled'; value: R } | { status: 'rejected'; reason: ProcessingException }
-
-/** What {@link Handler.stop} resolves with. */
-export interface StopResult<A> {
-  /** Arguments of the tasks that never finished: queued ones (and, forced, running ones). */
-  unprocessed: A[]
-}
-
-/** Options of {@link Handler.processResults}. */
-export interface ProcessResultsOptions {
-  /** `false`: return what is ready now, without waiting. Default `true`. */
-  wait?: boolean
-}
-
-/** Engine settings a subclass adds to the shared options. */
-export interface EngineSettings {
-  idleTimeoutMs?: number | undefined
-  /** Whether workers share this process's memory (threads), so moved buffers can be viewed in place. */
-  sharedMemory?: boolean
-}
 
 type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
 
@@ -95,7 +40,7 @@ export abstract class Handler<A = any, R = any> {
   /** What run(), submit(), map() and stream() use of this handler. */
   readonly #engine: SingleEngine<A, R>
   /** Calls waiting for room in the bounded queue. */
-  readonly #roomWaiters = new Set<() => void>()
+  readonly #roomWaiters = new RoomWaiters()
   #phase: Phase = 'idle'
   /** The current workers, or the last ones after a stop (for `checkProcesses`). */
   #supervisor: Supervisor | null = null
@@ -107,6 +52,7 @@ export abstract class Handler<A = any, R = any> {
   #broken: QdmpError | null = null
   #busy = false
 
+  /** @internal Subclasses pass their target, options, option checks and engine settings. */
   protected constructor(
     target: TargetSpec,
     options: HandlerOptions<A, R> | undefined,
@@ -143,7 +89,7 @@ export abstract class Handler<A = any, R = any> {
     const workers = (): number => this.workerCount
   }
 
-  /** How this handler starts a worker. */
+  /** @internal How this handler starts a worker. */
   protected abstract spawner(native: NativePoolType, target: TargetSpec): Spawner
 
   /** The number of worker slots while started, else 0. */
@@ -317,13 +263,7 @@ export abstract class Handler<A = any, R = any> {
    * - `{ wait: false }`: resolves at once with what is ready.
    */
   async processResults(count?: number, options: ProcessResultsOptions = {}): Promise<ResultsAndErrors<R>> {
-    if (count !== undefined && !(typeof count === 'number' && count >= 1 && (Number.isInteger(count) || count === Number.POSITIVE_INFINITY))) {
-      const Err = typeof count === 'number' ? QdmpRangeError : QdmpTypeError
-      throw new Err(ErrorCode.InvalidArgument, `processResults(count): count must be a positive integer or omitted, got ${describeValue(count)}`)
-    }
-    if (typeof options !== 'object' || options === null || (options.wait !== undefined && typeof options.wait !== 'boolean')) {
-      throw new QdmpTypeError(ErrorCode.InvalidArgument, `processResults(count, options): options.wait must be a boolean, got ${describeValue(options?.wait)}`)
-    }
+    checkProcessResultsArgs(count, options)
     this.#collect()
     if (options.wait === false) return this.#queue.take(count ?? Number.POSITIVE_INFINITY)
     return this.#queue.wait(count, this.#outstanding(), this.#submitter.lastTaskId)
@@ -471,7 +411,7 @@ export abstract class Handler<A = any, R = any> {
     this.#phase = 'stopped'
     this.#queue.release(this.#outstanding())
     this.#queue.close()
-    this.#wakeRoomWaiters()
+    this.#roomWaiters.wakeAll()
     return { unprocessed }
   }
 
@@ -498,24 +438,7 @@ export abstract class Handler<A = any, R = any> {
   /** Resolves when the bounded queue has room (or the handler stops), or rejects on `signal`. */
   #waitForRoom(signal: AbortSignal | undefined): Promise<void> {
     if (this.#native.wantRoom() > 0 || this.#phase !== 'running') return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const done = (): void => {
-        this.#roomWaiters.delete(done)
-        signal?.removeEventListener('abort', onAbort)
-        resolve()
-      }
-      const onAbort = (): void => {
-        this.#roomWaiters.delete(done)
-        reject(abortError(signal!, 'waiting for room in the queue'))
-      }
-      this.#roomWaiters.add(done)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
-  }
-
-  #wakeRoomWaiters(): void {
-    // Each woken caller checks the room again; those that find none wait again.
-    for (const done of [...this.#roomWaiters]) done()
+    return this.#roomWaiters.wait(signal)
   }
 
   /** `[pending, running, settling, room]`, refreshed by #counts(). */
@@ -551,7 +474,7 @@ export abstract class Handler<A = any, R = any> {
     const outstanding = pending + running + settling
     this.#queue.release(outstanding)
     this.#updateKeepAlive(outstanding)
-    if (this.#roomWaiters.size > 0 && room > 0) this.#wakeRoomWaiters()
+    if (room > 0) this.#roomWaiters.wakeAll()
     if (pending > 0 && this.#phase === 'running') {
       // Retries re-queued while no worker can start would wait for ever: fail them too.
       if (this.#broken !== null) this.#native.abandonQueued()
@@ -562,41 +485,4 @@ export abstract class Handler<A = any, R = any> {
   #updateKeepAlive(outstanding: number): void {
     if (this.#phase === 'running') this.#supervisor?.setRef(outstanding > 0)
   }
-}
-
-function checkWorkerCount(workers: unknown): number {
-  if (workers === undefined) return availableParallelism()
-  if (typeof workers !== 'number') {
-    throw new QdmpTypeError(
-      ErrorCode.InvalidWorkerCount,
-      `worker count must be a number, got ${describeValue(workers)}; pass a positive integer or omit it to use every core`,
-    )
-  }
-  if (!Number.isInteger(workers)) {
-    throw new QdmpRangeError(
-      ErrorCode.InvalidWorkerCount,
-      `worker count must be a whole number, got ${workers}; pass a positive integer or omit it to use every core`,
-    )
-  }
-  try {
-    return NativePool.checkWorkerCount(workers)
-  } catch (error) {
-    throw fromNative(error)
-  }
-}
-
-function checkStopOptions(options: unknown): Error | null {
-  try {
-    checkSignal(options, 'stop()')
-  } catch (error) {
-    return error as Error
-  }
-  const { force, timeout } = options as StopOptions
-  if (force !== undefined && typeof force !== 'boolean') {
-    return new QdmpTypeError(ErrorCode.InvalidArgument, `stop(options): options.force must be a boolean, got ${describeValue(force)}`)
-  }
-  if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0 && Number.isFinite(timeout))) {
-    return new QdmpRangeError(ErrorCode.InvalidArgument, `stop(options): options.timeout must be a number of milliseconds >= 0, got ${describeValue(timeout)}`)
-  }
-  return null
 }

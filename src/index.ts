@@ -12,7 +12,7 @@ export {
   WorkerExitedError,
 } from './errors'
 export type { ErrorDetails, ProcessingExceptionOptions, QdmpErrorCode } from './errors'
-export type { HandlerStats, ProcessResultsOptions, ResultOutcome, StopOptions, StopResult } from './handler'
+export type { HandlerStats, ProcessResultsOptions, ResultOutcome, StopOptions, StopResult } from './handler-types'
 export { Handler } from './handler'
 export type { CancelReport, RunningTask } from './inspection'
 export type { Logger } from './logger'
