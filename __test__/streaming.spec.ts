@@ -110,7 +110,7 @@ for (const { name, make: Pool, options } of poolKinds) {
     await handler.stop()
   })
 
-  test(`${name}: mapSettled yields every outcome with its arguments: fulfilled, rejected, discarded`, async (t) => {
+  test(`${name}: mapSettled yields every outcome with its arguments and source index: fulfilled, rejected, discarded`, async (t) => {
     const handler = faults({ validateArgs: (j: Job) => j.value !== 'skip', validateResult: (r: unknown) => r !== 'drop' })
     await handler.start(2)
     const out = []
@@ -121,8 +121,16 @@ for (const { name, make: Pool, options } of poolKinds) {
     )
     t.like(out[0]!, { value: 1, args: ok(1) })
     t.is((out[1] as { reason: ProcessingException }).reason.code, 'ERR_QDMP_TASK_FAILED')
-    t.deepEqual(out[2], { status: 'discarded', args: ok('skip') }, 'validateArgs: no value')
-    t.deepEqual(out[3], { status: 'discarded', args: ok('drop'), value: 'drop' }, 'validateResult: with the value')
+    t.deepEqual(out[2], { status: 'discarded', args: ok('skip'), index: 2 }, 'validateArgs: no value')
+    t.deepEqual(out[3], { status: 'discarded', args: ok('drop'), value: 'drop', index: 3 }, 'validateResult: with the value')
+    t.deepEqual(out.map((o) => o.index), [0, 1, 2, 3, 4])
+    const unordered = []
+    for await (const o of handler.mapSettled([ok('a'), { kind: 'sleep', ms: 50, value: 'b' }, ok('c')], { ordered: false })) unordered.push(o)
+    t.deepEqual(
+      unordered.map((o) => [o.index, (o as { value: string }).value]).sort(),
+      [[0, 'a'], [1, 'b'], [2, 'c']],
+      'unordered outcomes say where their arguments came from',
+    )
     await handler.stop()
   })
 

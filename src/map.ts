@@ -18,13 +18,38 @@ export interface MapOptions {
   signal?: AbortSignal
 }
 
-/** One outcome of `mapSettled()`. */
+/** One outcome of `mapSettled()`; `index` is the position of its arguments in the source, from 0. */
 export type Settled<A, R> =
-  | { status: 'fulfilled'; value: R; args: A }
-  /** The task failed for good (a `ProcessingException`, with `code`), or could not be queued. */
-  | { status: 'rejected'; reason: ProcessingException; args: A }
-  /** A hook discarded it: `validateArgs` (no `value`) or `validateResult` (with the `value`). */
-  | { status: 'discarded'; args: A; value?: R }
+  | {
+      /** The task succeeded. */
+      status: 'fulfilled'
+      /** Its result, accepted by `validateResult`. */
+      value: R
+      /** Its arguments, as pulled from the source. */
+      args: A
+      /** The position of its arguments in the source, from 0. */
+      index: number
+    }
+  | {
+      /** The task failed for good (a `ProcessingException`, with `code`), or could not be queued. */
+      status: 'rejected'
+      /** The report of the failure. */
+      reason: ProcessingException
+      /** Its arguments, as pulled from the source. */
+      args: A
+      /** The position of its arguments in the source, from 0. */
+      index: number
+    }
+  | {
+      /** A hook discarded it: `validateArgs` (no `value`) or `validateResult` (with the `value`). */
+      status: 'discarded'
+      /** Its arguments, as pulled from the source. */
+      args: A
+      /** The result `validateResult` discarded; absent when `validateArgs` discarded the arguments. */
+      value?: R
+      /** The position of its arguments in the source, from 0. */
+      index: number
+    }
 
 /** What a map run needs from its handler. */
 export interface MapEngine<A, R> {
@@ -219,19 +244,19 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
     const { seq, args } = task
     switch (final.kind) {
       case 'fulfilled':
-        this.#place(seq, { status: 'fulfilled', value: final.value, args })
+        this.#place(seq, { status: 'fulfilled', value: final.value, args, index: seq })
         break
       case 'discarded':
-        this.#place(seq, this.#settled ? { status: 'discarded', args, value: final.value } : SKIP)
+        this.#place(seq, this.#settled ? { status: 'discarded', args, value: final.value, index: seq } : SKIP)
         break
       case 'rejected':
-        if (this.#settled) this.#place(seq, { status: 'rejected', reason: final.error, args })
+        if (this.#settled) this.#place(seq, { status: 'rejected', reason: final.error, args, index: seq })
         else this.#failure = final.error // like Promise.all: the first failure ends the run
         break
       case 'cancelled': {
         const error = new QdmpError(ErrorCode.Cancelled, `the task was cancelled before it settled (stop() or cancelProcesses())`)
         const report = new ProcessingException(error, error.stack, args, { code: ErrorCode.Cancelled })
-        if (this.#settled) this.#place(seq, { status: 'rejected', reason: report, args })
+        if (this.#settled) this.#place(seq, { status: 'rejected', reason: report, args, index: seq })
         else this.#failure = report
         break
       }
@@ -330,12 +355,12 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
         this.#tasks.set(result.id, { seq, args })
         this.#engine.routes.set(result.id, this)
       } else if ('discarded' in result) {
-        this.#place(seq, this.#settled ? { status: 'discarded', args } : SKIP)
+        this.#place(seq, this.#settled ? { status: 'discarded', args, index: seq } : SKIP)
       } else {
         const { code, error } = result.rejected
         const cause = new QdmpError(code, `the arguments could not be queued: ${describeValue(error)}`, { cause: error })
         const report = new ProcessingException(cause, cause.stack, args, { code })
-        if (this.#settled) this.#place(seq, { status: 'rejected', reason: report, args })
+        if (this.#settled) this.#place(seq, { status: 'rejected', reason: report, args, index: seq })
         else this.#fail(report)
       }
     })
