@@ -8,12 +8,20 @@ import { ErrorCode } from './native'
 /** Every `code` a qdmp error can carry, e.g. `'ERR_QDMP_NOT_STARTED'`. */
 export type QdmpErrorCode = `${NativeErrorCode}`
 
-export { ErrorCode }
+/**
+ * Every error code as a constant, e.g. `ErrorCode.NotStarted === 'ERR_QDMP_NOT_STARTED'`, for
+ * comparisons that the compiler checks.
+ */
+const codes: typeof ErrorCode = ErrorCode
+export { codes as ErrorCode }
 
 const BRAND = Symbol.for('qdmp.error')
 
 /** Extra own properties to put on an error (values the message talks about). */
-export type ErrorDetails = Record<string, unknown> & { cause?: unknown }
+export type ErrorDetails = Record<string, unknown> & {
+  /** The error behind this one, set as the standard `cause`. */
+  cause?: unknown
+}
 
 function brand(error: Error, code: QdmpErrorCode, details: ErrorDetails | undefined): void {
   Object.defineProperty(error, BRAND, { value: true })
@@ -44,6 +52,7 @@ function isBranded(value: unknown): boolean {
  * ```
  */
 export class QdmpError extends Error {
+  /** The condition, e.g. `'ERR_QDMP_NOT_STARTED'`: stable across versions; match on it, not on the message. */
   declare readonly code: QdmpErrorCode
 
   constructor(code: QdmpErrorCode, message: string, details?: ErrorDetails) {
@@ -52,6 +61,7 @@ export class QdmpError extends Error {
     brand(this, code, details)
   }
 
+  /** True for qdmp's errors of every class (also across module copies), false for others. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     // QdmpError itself recognises its TypeError/RangeError twins; subclasses keep plain instanceof.
     if (this === QdmpError) return isBranded(value)
@@ -61,6 +71,7 @@ export class QdmpError extends Error {
 
 /** A {@link QdmpError} for an argument or option of the wrong type. Also a `TypeError`. */
 export class QdmpTypeError extends TypeError {
+  /** The condition, e.g. `'ERR_QDMP_NOT_STARTED'`: stable across versions; match on it, not on the message. */
   declare readonly code: QdmpErrorCode
 
   constructor(code: QdmpErrorCode, message: string, details?: ErrorDetails) {
@@ -72,6 +83,7 @@ export class QdmpTypeError extends TypeError {
 
 /** A {@link QdmpError} for an argument or option out of range. Also a `RangeError`. */
 export class QdmpRangeError extends RangeError {
+  /** The condition, e.g. `'ERR_QDMP_NOT_STARTED'`: stable across versions; match on it, not on the message. */
   declare readonly code: QdmpErrorCode
 
   constructor(code: QdmpErrorCode, message: string, details?: ErrorDetails) {
@@ -178,6 +190,7 @@ export class ProcessingException<A = unknown> extends Error {
   /** The arguments of the failed attempt. */
   readonly args: A
   /** What kind of failure this is. */
+  /** What kind of failure this is (see the class description). */
   readonly code: QdmpErrorCode
 
   constructor(exception: unknown, traceback?: string | null, args?: A, options: ProcessingExceptionOptions = {}) {

@@ -24,6 +24,7 @@ export interface RunningTask<A = unknown> {
 
 /** What `cancelProcesses()` did with one task. */
 export interface CancelReport<A = unknown> {
+  /** The task's id in this handler. */
   taskId: number
   /**
    * `'cancelled'`: it will never run again and no result of it will arrive (a running task's worker

@@ -3,9 +3,13 @@
 
 /** A console-like logger; `console` itself qualifies. */
 export interface Logger {
+  /** Details of qdmp's work, for debugging it. */
   debug(message: string, ...details: unknown[]): void
+  /** Events worth knowing that need no action. */
   info(message: string, ...details: unknown[]): void
+  /** Something went wrong and was handled: a hook that misbehaved, a worker that died. */
   warn(message: string, ...details: unknown[]): void
+  /** Something went wrong that qdmp could not handle. */
   error(message: string, ...details: unknown[]): void
 }
 

@@ -4,7 +4,19 @@
 import type { ProcessingException } from './errors'
 
 /** One settled task, as the user sees it. */
-export type Outcome<R> = { ok: true; value: R } | { ok: false; error: ProcessingException }
+export type Outcome<R> =
+  | {
+      /** The task succeeded. */
+      ok: true
+      /** Its result. */
+      value: R
+    }
+  | {
+      /** The task failed for good. */
+      ok: false
+      /** The report of the failure. */
+      error: ProcessingException
+    }
 
 /** What processResults() resolves with: results and errors, each in completion order. */
 export type ResultsAndErrors<R> = [results: R[], errors: ProcessingException[]]

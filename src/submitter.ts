@@ -14,8 +14,11 @@ const BATCH_BYTES = 1 << 20
 
 /** A rejected argument of one `addTasks` call. */
 export interface RejectedArgument {
+  /** Its position in the arguments given to the call. */
   index: number
+  /** Why: `ERR_QDMP_DATA_CLONE` (it cannot be cloned) or `ERR_QDMP_HOOK_FAILED` (`validateArgs` threw). */
   code: QdmpErrorCode
+  /** The error that refused it. */
   error: unknown
 }
 
