@@ -61,6 +61,8 @@ macro_rules! for_each_error_code {
                 => "The operation was aborted through an `AbortSignal`.",
             UnknownId = "ERR_QDMP_UNKNOWN_ID"
                 => "An id passed to the engine does not name a live task or worker.",
+            BadInput = "ERR_QDMP_BAD_INPUT"
+                => "A line of the `qdmp` command's input is not JSON (reported as an error record; the run goes on).",
             NativeBinding = "ERR_QDMP_NATIVE_BINDING"
                 => "No prebuilt binary of qdmp's native core exists for this platform (raised by the JavaScript loader, before the core loads).",
             Internal = "ERR_QDMP_INTERNAL"

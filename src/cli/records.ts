@@ -1,0 +1,42 @@
+// How values and failures are written as JSON lines: results as they are (typed arrays become
+// arrays, bigints strings, Maps objects, Sets arrays), failures as one record each.
+
+import { ErrorCode, type ProcessingException } from '../errors'
+
+function replacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString()
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<unknown>)
+  if (value instanceof Map) return Object.fromEntries(value)
+  if (value instanceof Set) return [...value]
+  return value
+}
+
+/** One JSON line (with its newline) for a value; `undefined` is written as `null`. */
+export function jsonLine(value: unknown): string {
+  return `${JSON.stringify(value, replacer) ?? 'null'}\n`
+}
+
+/** What a failed line's record says about the error. */
+function describeError(error: unknown): Record<string, unknown> {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code
+    return { name: error.name, message: error.message, ...(code !== undefined ? { code } : {}) }
+  }
+  return { message: String(error) }
+}
+
+/** The record of a line whose task failed for good. */
+export function failureRecord(line: number, reason: ProcessingException): string {
+  return jsonLine({ line, code: reason.code, args: reason.args, error: describeError(reason.exception) })
+}
+
+/** The record of a line that is not JSON. */
+export function badLineRecord(line: number, text: string, error: unknown): string {
+  const shown = text.length > 200 ? `${text.slice(0, 200)}…` : text
+  return jsonLine({
+    line,
+    code: ErrorCode.BadInput,
+    input: shown,
+    error: { name: 'SyntaxError', message: `line ${line} is not JSON: ${(error as Error).message}` },
+  })
+}
