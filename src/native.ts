@@ -2,19 +2,38 @@
 
 import type * as Binding from '../native/index.js'
 
+/** The napi-rs name of this platform, as in the platform package `qdmp-<name>`. */
+export function platformName(): string {
+  const { platform, arch } = process
+  if (platform === 'linux') {
+    // glibc and musl need different binaries; Node reports the glibc it runs on, if any.
+    const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header
+    return `linux-${arch}-${header?.glibcVersionRuntime ? 'gnu' : 'musl'}`
+  }
+  if (platform === 'win32') return `win32-${arch}-msvc`
+  return `${platform}-${arch}`
+}
+
 // The loader napi-rs generates looks for `./qdmp.<platform>.node` beside it, then for the platform
-// package `qdmp-<platform>`. When neither exists its error lists every path it tried; we rethrow
-// something a user can act on, with the original as `cause`.
+// package `qdmp-<platform>`. When neither loads, its error lists every path it tried; we rethrow
+// an error a user can act on, naming the platform, the package and the fix, with the original
+// as `cause` and its first line in the message (a binary that exists but fails to load, for an
+// older glibc say, says why there).
 function load(): typeof Binding {
   try {
     return require('../native/index.js') as typeof Binding
   } catch (cause) {
-    const platform = `${process.platform}-${process.arch}`
+    const name = platformName()
+    const reasons = [cause, (cause as { cause?: unknown })?.cause]
+      .filter((e): e is Error => e instanceof Error)
+      .map((e) => e.message.split('\n')[0])
+      .join('; ')
     const error = new Error(
-      `qdmp has no native binary for this platform (${platform}, Node ${process.version}): ` +
-        `neither native/qdmp.${platform}*.node nor the package qdmp-${platform}-* could be loaded. ` +
-        `Install qdmp with npm on a supported platform (optional dependencies must not be disabled), ` +
-        `or build the core from source with Rust installed: run \`npm run build:native\` in the qdmp package folder.`,
+      `qdmp has no native binary that loads on this platform (${name}, Node ${process.version}): ` +
+        `the package qdmp-${name} is not installed or could not be loaded (${reasons}). ` +
+        `Reinstall qdmp with npm on a supported platform, without --omit=optional or --no-optional; ` +
+        `or build the core from source with Rust (https://rustup.rs) installed: clone the qdmp repository, ` +
+        `run \`npm install\` there (it builds the core), then \`npm install <path to the clone>\` in your project.`,
       { cause },
     )
     // The core's ErrorCode enum is what failed to load, so this one code is spelled out here.
