@@ -10,7 +10,7 @@ import { runProcessLatency, runLatency } from './latency.mjs'
 import { runPayload } from './payload.mjs'
 import { runStream } from './stream.mjs'
 import { runProcessTiny, runTiny } from './tiny.mjs'
-import { runTokenize } from './tokenize.mjs'
+import { runImages, runTokenize } from './ml.mjs'
 
 const benches = {
   tiny: runTiny,
@@ -21,6 +21,7 @@ const benches = {
   'process-tiny': runProcessTiny,
   'process-latency': runProcessLatency,
   tokenize: runTokenize,
+  images: runImages,
 }
 
 const wanted = process.argv.slice(2)

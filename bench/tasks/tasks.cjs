@@ -31,11 +31,8 @@ function sumFloats(values) {
   return total
 }
 
-let tokenizer
-/** BPE tokenization of one document with gpt-tokenizer's o200k encoding: the token ids. */
-function tokenize(text) {
-  tokenizer ??= require('gpt-tokenizer/encoding/o200k_base')
-  return Uint32Array.from(tokenizer.encode(text))
-}
+// The ML jobs are the demo's own functions (examples/ml/preprocess.cjs): BPE tokenization of a
+// text chunk, and JPEG decode-resize-normalize of an image into a Float32Array tensor.
+const { tokenize, imageToTensor } = require('../../examples/ml/preprocess.cjs')
 
-module.exports = { square, spin, sumFloats, tokenize }
+module.exports = { square, spin, sumFloats, tokenize, imageToTensor }

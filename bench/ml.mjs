@@ -1,0 +1,106 @@
+// Real ML preprocessing jobs, the demo's own (examples/ml), on 2 workers with at most 64 in flight:
+// - tokenize: BPE-tokenize a text corpus (the Markdown documents shipped in the installed packages,
+//   in chunks of at most 16 KiB) with gpt-tokenizer's o200k encoding into Uint32Arrays of ids;
+// - images: decode JPEGs with jpeg-js, resize to 224×224 and normalize into Float32Array tensors.
+// The baseline is the same loop inline on one thread; a pool's ideal is 2× that.
+import { fileURLToPath } from 'node:url'
+
+import { loadCorpus } from '../examples/ml/corpus.mjs'
+import { makeImages } from '../examples/ml/images.mjs'
+import { log, measure, rateBars, ROUNDS } from './harness.mjs'
+import { pump, threadPools } from './pools.mjs'
+import * as tasks from './tasks/tasks.cjs'
+
+const IN_FLIGHT = 64
+const WORKERS = 2
+const WARM_PASSES = 2
+
+/** Inline, every thread pool and qdmp's map() on `items` through the task named `task`. */
+async function runJob({ id, title, task, items, unit, bytes }) {
+  const fn = tasks[task]
+  const item = (i) => [items[i]]
+  let sink = 0
+  // Every case first runs the job untimed: modules load, code is JIT-compiled and gpt-tokenizer
+  // fills its cache of word merges (up to 100k words), so all are measured warm, as a long job runs.
+  const warmed = async (opening) => {
+    const pool = await opening
+    for (let pass = 0; pass < WARM_PASSES; pass++) await pump(pool.call, items.length, IN_FLIGHT, item)
+    return pool
+  }
+  const cases = [
+    {
+      name: 'inline loop',
+      setup: () => {
+        for (let pass = 0; pass < WARM_PASSES; pass++) items.forEach(fn)
+        return null
+      },
+      run: () => {
+        for (const x of items) sink += fn(x).length
+        return items.length
+      },
+    },
+    ...Object.entries(threadPools).map(([key, open]) => ({
+      name: (pool) => (key === 'qdmp' ? `${pool.name} run()` : pool.name),
+      setup: () => warmed(open(task, WORKERS, () => items[0])),
+      run: (pool) => pump((arg) => pool.call(arg).then((out) => (sink += out.length)), items.length, IN_FLIGHT, item),
+      teardown: (pool) => pool.close(),
+    })),
+    {
+      name: (pool) => `${pool.name} map()`,
+      setup: () => warmed(threadPools.qdmp(task, WORKERS, () => items[0])),
+      run: async ({ handler }) => {
+        let n = 0
+        for await (const out of handler.map(items, { window: IN_FLIGHT, ordered: false })) sink += out.length, n++
+        return n
+      },
+      teardown: (pool) => pool.close(),
+    },
+  ]
+  const results = await measure(cases)
+  const inline = results[0].median
+  const mb = (rate) => ((rate * bytes) / items.length / 1e6).toFixed(2)
+  const lines = [`| case | median | MB/s | rounds (${unit}/s) | vs inline |`, '|---|---:|---:|---|---:|']
+  for (const r of results) {
+    lines.push(`| ${r.name} | ${r.median.toFixed(1)} ${unit}/s | ${mb(r.median)} | ${r.rates.map((x) => x.toFixed(0)).join(' ')} | ${(r.median / inline).toFixed(2)}× |`)
+  }
+  return {
+    id,
+    title,
+    markdown: lines.join('\n'),
+    chart: { unit: '× inline (one thread)', better: 'higher', bars: rateBars(results.slice(1)).map((b) => ({ ...b, value: b.value / inline })) },
+    results,
+    sink,
+  }
+}
+
+export async function runTokenize() {
+  const { chunks, bytes } = loadCorpus()
+  log(`tokenize: ${chunks.length} chunks (${(bytes / 1e6).toFixed(1)} MB), ${WORKERS} workers, at most ${IN_FLIGHT} in flight, ${ROUNDS} rounds`)
+  return runJob({
+    id: 'tokenize',
+    title: `BPE tokenization (gpt-tokenizer o200k) of ${chunks.length} chunks, ${(bytes / 1e6).toFixed(1)} MB of real text, ${WORKERS} workers`,
+    task: 'tokenize',
+    items: chunks,
+    unit: 'chunks',
+    bytes,
+  })
+}
+
+export async function runImages() {
+  const images = makeImages(Number(process.env.QDMP_BENCH_IMAGES ?? 32))
+  const bytes = images.reduce((sum, image) => sum + image.byteLength, 0)
+  log(`images: ${images.length} JPEGs (${(bytes / 1e6).toFixed(1)} MB), ${WORKERS} workers, at most ${IN_FLIGHT} in flight, ${ROUNDS} rounds`)
+  return runJob({
+    id: 'images',
+    title: `JPEG decode, resize to 224×224 and normalize (jpeg-js): ${images.length} images, ${WORKERS} workers`,
+    task: 'imageToTensor',
+    items: images,
+    unit: 'images',
+    bytes,
+  })
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { title, markdown } = await (process.argv[2] === 'images' ? runImages : runTokenize)()
+  console.log(`\n### ${title}\n\n${markdown}`)
+}
