@@ -1,11 +1,21 @@
 // One streaming run in its own process, so that its memory is all that its RSS shows:
 // `node bench/stream-child.mjs <qdmp|piscina> <tasks> <window>`. Prints one JSON line: the RSS
 // after 1M tasks and at the end, the peak RSS, and the rate.
+import { readFileSync } from 'node:fs'
+
 import { pump, threadPools } from './pools.mjs'
 
 const [kind, total, window] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])]
 const CHECKPOINT = 1_000_000
 const mb = (bytes) => Math.round(bytes / 2 ** 20)
+
+// The kernel's high-water mark of this process's RSS. Not resourceUsage().maxRSS: Linux carries
+// that over from the parent through fork and exec, so a child of a big bench process would
+// report its parent's peak.
+function peakRss() {
+  const line = readFileSync('/proc/self/status', 'utf8').match(/^VmHWM:\s+(\d+) kB/m)
+  return line ? Math.round(Number(line[1]) / 1024) : mb(process.memoryUsage.rss())
+}
 
 function* numbers(count) {
   for (let i = 0; i < count; i++) yield i
@@ -30,7 +40,7 @@ const result = {
   rate: done / seconds,
   rssAt1M: mb(rssAtCheckpoint),
   rssAtEnd: mb(process.memoryUsage.rss()),
-  peakRss: Math.round(process.resourceUsage().maxRSS / 1024),
+  peakRss: peakRss(),
 }
 await pool.close()
 console.log(JSON.stringify(result))
