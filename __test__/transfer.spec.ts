@@ -6,7 +6,48 @@ import { fixture, poolKinds } from './helpers.js'
 
 type Job = { kind: string; data?: Float32Array | Uint8Array }
 
+type Made = Float32Array & { buffer: ArrayBuffer }
+
 for (const { name, make: Pool, options } of poolKinds) {
+  test(`${name}: a result returned with move() arrives intact; from threads its buffer moves, not a copy`, async (t) => {
+    const handler = new Pool<Record<string, unknown>, Made>(fixture('buffers.mjs'), options)
+    await handler.start(1) // one worker, so the next task runs where the result was made
+    const made = await handler.run({ kind: 'make', value: 2.5 })
+    t.true(made instanceof Float32Array)
+    t.is(made.length, 1000)
+    t.true(made.every((x) => x === 2.5))
+    if (name === 'threads') {
+      // The worker's own 1 MiB buffer, view offset kept: moved, where a copy would hold 4000 bytes.
+      t.like(made, { byteOffset: 16 })
+      t.is(made.buffer.byteLength, 1 << 20)
+      t.like(await handler.run({ kind: 'kept' }), { length: 0, bufferLength: 0 }, 'detached in the worker that made it')
+    }
+    const nested = (await handler.run({ kind: 'makeNested', value: 7 })) as unknown as { label: string; a: Float32Array; b: Uint8Array; count: number }
+    t.is(nested.label, 'nested')
+    t.is(nested.count, 2)
+    t.true(nested.a.every((x) => x === 7))
+    t.deepEqual([...nested.b], [1, 2, 3])
+    await handler.stop()
+  })
+
+  test(`${name}: many moved results, across worker crashes, each arrive once and intact`, async (t) => {
+    const handler = new Pool<Record<string, unknown>, Made>(fixture('buffers.mjs'), { ...options, logger: {} })
+    await handler.start(2)
+    // Every 25th task crashes its worker: results moved back by the workers that die later must
+    // still be found, in order, on the ports of the workers that are gone.
+    const jobs = Array.from({ length: 300 }, (_, i) => (i % 25 === 24 ? { kind: 'crash' } : { kind: 'make', value: i }))
+    const outcomes: string[] = []
+    for await (const outcome of handler.mapSettled(jobs, { window: 32 })) {
+      if (outcome.status === 'fulfilled') outcomes.push(outcome.value[999] === outcome.index && outcome.value.length === 1000 ? 'ok' : `bad ${outcome.index}`)
+      else outcomes.push((outcome as { reason: ProcessingException }).reason.code)
+    }
+    t.deepEqual(outcomes, jobs.map((job) => (job.kind === 'crash' ? 'ERR_QDMP_WORKER_EXITED' : 'ok')))
+    const bad = (await t.throwsAsync(handler.run({ kind: 'badMove', value: 42 }))) as ProcessingException
+    t.is((bad.exception as QdmpError).code, 'ERR_QDMP_INVALID_ARGUMENT')
+    t.regex((bad.exception as Error).message, /not an ArrayBuffer or a view of one; list the buffers to move/)
+    await handler.stop()
+  })
+
   test(`${name}: a transferred buffer is detached here and arrives intact`, async (t) => {
     const handler = new Pool<Job, Record<string, unknown>>(fixture('buffers.mjs'), options)
     await handler.start(2)

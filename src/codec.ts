@@ -22,7 +22,16 @@ const TRANSFER = 8
  * It shares TRANSFER's prefix, so `transferPins` reads both.
  */
 const MOVED = 9
+/**
+ * A result a worker thread moved back (`move()` in the target): the value itself crossed on the
+ * worker's result port, buffers transferred; the bytes only say which message it is:
+ * `[10][f64 worker id][u32 sequence number]`.
+ */
+const PORTED = 10
 const BARE_BUFFER = 255
+
+/** Fetches the value a worker posted on its result port, by worker id and sequence number. */
+export type PortedFetcher = (workerId: number, sequence: number) => unknown
 
 /** Views a serialized value can hold; the index is what crosses (ours, independent of Node's). */
 const VIEW_TYPES = [
@@ -200,6 +209,16 @@ export class ByteWriter {
     this.endList.push(this.length)
   }
 
+  /** Appends a reference to a value that crossed on a worker's result port. */
+  addPorted(workerId: number, sequence: number): void {
+    this.reserve(13)
+    this.buf[this.length] = PORTED
+    this.buf.writeDoubleLE(workerId, this.length + 1)
+    this.buf.writeUInt32LE(sequence, this.length + 9)
+    this.length += 13
+    this.endList.push(this.length)
+  }
+
   /** The bytes written so far (a view, valid until the next write). */
   bytes(): Buffer {
     return this.buf.subarray(0, this.length)
@@ -282,8 +301,11 @@ export function encode(value: unknown): Buffer {
   return Buffer.from(writer.bytes())
 }
 
-/** Decodes the value at `buf[start..end]`; moved buffers come from `resolve`. */
-export function decode(buf: Uint8Array, start = 0, end = buf.length, resolve?: PinResolver): unknown {
+/**
+ * Decodes the value at `buf[start..end]`; moved buffers come from `resolve`, values moved back by
+ * worker threads from `fetchPorted`.
+ */
+export function decode(buf: Uint8Array, start = 0, end = buf.length, resolve?: PinResolver, fetchPorted?: PortedFetcher): unknown {
   const view = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
   switch (view[start]) {
     case UNDEFINED:
@@ -315,6 +337,10 @@ export function decode(buf: Uint8Array, start = 0, end = buf.length, resolve?: P
     case MOVED: {
       if (resolve === undefined) throw new Error('internal: a moved value without its buffers')
       return decodeSoleMoved(view, start, resolve(transferPins(view, start))[0]!)
+    }
+    case PORTED: {
+      if (fetchPorted === undefined) throw new Error('internal: a value moved back with no result port to take it from')
+      return fetchPorted(view.readDoubleLE(start + 1), view.readUInt32LE(start + 9))
     }
     default:
       throw new Error(`internal: unknown value tag ${view[start]} at offset ${start}`)

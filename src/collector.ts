@@ -2,7 +2,7 @@
 // them (validateResult, handleError, validateArgs for retries), and answers the engine with one
 // decision per task. Hooks are user code: whatever they do, every drained task gets its decision.
 
-import { ByteWriter, decode } from './codec'
+import { ByteWriter, decode, type PortedFetcher } from './codec'
 import { describeValue } from './describe'
 import { type ErrorRecord, fromErrorRecord } from './error-record'
 import { ErrorCode, ProcessingException, QdmpError, type QdmpErrorCode, TaskTimeoutError, WorkerExitedError } from './errors'
@@ -11,6 +11,7 @@ import { DecisionKind, type NativePoolType, OutcomeKind } from './native'
 import type { HandlerOptions } from './options'
 import type { OutcomeQueue } from './outcome-queue'
 import type { Pins } from './pins'
+import type { ResultPorts } from './result-ports'
 import type { Final, Routes } from './routes'
 
 /** Drained per native call: large enough to amortise the call, small enough to keep pauses short. */
@@ -39,6 +40,8 @@ export class Collector<A, R> {
   readonly #queue: OutcomeQueue<R>
   readonly #routes: Routes<R>
   readonly #pins: Pins | null
+  /** Takes results that worker threads moved back (see ResultPorts). */
+  readonly #fetchPorted: PortedFetcher | undefined
   /** Why a worker slot last exited (an uncaught error), for the WorkerExitedError of its task. */
   readonly exitCauses = new Map<number, unknown>()
   readonly #retryWriter = new ByteWriter(1024)
@@ -58,8 +61,10 @@ export class Collector<A, R> {
     routes: Routes<R>,
     functionTarget: boolean,
     pins: Pins | null,
+    ports: ResultPorts | null,
   ) {
     this.#pins = pins
+    this.#fetchPorted = ports === null ? undefined : (workerId, sequence) => ports.take(workerId, sequence)
     this.#native = native
     this.#options = options
     this.#logger = logger
@@ -133,7 +138,7 @@ export class Collector<A, R> {
       let settled: Settled
       try {
         if (kind === OutcomeKind.Value) {
-          settled = this.#onValue(id, decode(batch, outStart, outEnd) as R)
+          settled = this.#onValue(id, decode(batch, outStart, outEnd, undefined, this.#fetchPorted) as R)
         } else if (kind === OutcomeKind.Abandoned) {
           // No worker can run it: a retry would be abandoned again, so the hook is not asked.
           const args = decode(batch, outEnd, argsEnd, this.#pins?.resolve) as A

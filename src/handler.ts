@@ -17,6 +17,7 @@ import { RoomWaiters } from './room-waiters'
 import { checkOptions, type HandlerOptions, type OptionCheck } from './options'
 import { OutcomeQueue, type ResultsAndErrors } from './outcome-queue'
 import { Pins } from './pins'
+import { ResultPorts } from './result-ports'
 import { Routes } from './routes'
 import { runOne, type RunOptions, type SingleEngine, submitOne, type SubmitOptions } from './single'
 import { handlerStream, type StreamOptions } from './stream'
@@ -35,6 +36,8 @@ export abstract class Handler<A = any, R = any> {
   readonly #routes = new Routes<R>()
   /** Buffers moved to workers (threads only). */
   readonly #pins: Pins | null
+  /** The result ports of worker threads, for values moved back (threads only). */
+  readonly #ports: ResultPorts | null
   readonly #collector: Collector<A, R>
   readonly #submitter: Submitter<A>
   /** What run(), submit(), map() and stream() use of this handler. */
@@ -72,7 +75,8 @@ export abstract class Handler<A = any, R = any> {
       idleTimeoutMs: limit(engine.idleTimeoutMs),
     })
     this.#pins = engine.sharedMemory === true ? new Pins() : null
-    this.#collector = new Collector(this.#native, settings, this.#logger, this.#queue, this.#routes, target.kind === 'source', this.#pins)
+    this.#ports = engine.sharedMemory === true ? new ResultPorts() : null
+    this.#collector = new Collector(this.#native, settings, this.#logger, this.#queue, this.#routes, target.kind === 'source', this.#pins, this.#ports)
     this.#submitter = new Submitter(this.#native, settings.validateArgs, this.#logger, this.#pins)
     this.#engine = {
       submitter: this.#submitter,
@@ -90,7 +94,7 @@ export abstract class Handler<A = any, R = any> {
   }
 
   /** @internal How this handler starts a worker. */
-  protected abstract spawner(native: NativePoolType, target: TargetSpec): Spawner
+  protected abstract spawner(native: NativePoolType, target: TargetSpec, ports: ResultPorts | null): Spawner
 
   /** The number of worker slots while started, else 0. */
   get workerCount(): number {
@@ -125,7 +129,7 @@ export abstract class Handler<A = any, R = any> {
     this.#native.setNotifier(() => this.#collect())
     const supervisor = new Supervisor(
       this.#native,
-      this.spawner(this.#native, this.#target),
+      this.spawner(this.#native, this.#target, this.#ports),
       count,
       this.#logger,
       {
@@ -408,6 +412,7 @@ export abstract class Handler<A = any, R = any> {
     this.#native.setNotifier(null)
     // Every worker has exited: no view of a moved buffer is left.
     this.#pins?.clear()
+    this.#ports?.clear()
     this.#phase = 'stopped'
     this.#queue.release(this.#outstanding())
     this.#queue.close()
@@ -462,6 +467,7 @@ export abstract class Handler<A = any, R = any> {
     this.#busy = true
     try {
       this.#collector.collect((workerIds) => this.#supervisor?.terminate(workerIds))
+      this.#ports?.collected()
     } finally {
       this.#busy = false
     }

@@ -7,6 +7,7 @@ import { type HandlerOptions, isDuration, isOneOf, type OptionCheck } from './op
 import { processSpawner } from './process-host'
 import type { Spawner } from './supervisor'
 import { resolveStatefulTarget, type StatefulTarget, type TargetSpec } from './target'
+import type { ResultPorts } from './result-ports'
 import { threadSpawner } from './thread-host'
 import { processOptionChecks, threadOptionChecks, type WorkerOptions } from './worker-options'
 
@@ -67,9 +68,9 @@ export class PoolHandler<A = any, R = any, S = any> extends Handler<A, R> {
     this.touchWorkers()
   }
 
-  protected spawner(native: NativePoolType, target: TargetSpec): Spawner {
+  protected spawner(native: NativePoolType, target: TargetSpec, ports: ResultPorts | null): Spawner {
     const { resourceLimits, execArgv } = this.#settings
-    if (this.isolation === 'thread') return threadSpawner(native.id, target, { resourceLimits, execArgv })
+    if (this.isolation === 'thread') return threadSpawner(native.id, target, { resourceLimits, execArgv, ports: ports! })
     return processSpawner(native, target, { resourceLimits, execArgv })
   }
 }

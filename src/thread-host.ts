@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { type ResourceLimits, Worker } from 'node:worker_threads'
 
 import { fromErrorRecord } from './error-record'
+import type { ResultPorts } from './result-ports'
 import { type Spawner, StartFailure, type WorkerExit, type WorkerHandle } from './supervisor'
 import type { TargetSpec } from './target'
 import type { StartMessage } from './worker/start'
@@ -15,14 +16,18 @@ const ENTRY = join(__dirname, 'worker', 'thread-entry.js')
 export interface ThreadSettings {
   resourceLimits?: ResourceLimits | undefined
   execArgv?: string[] | undefined
+  /** The producer's ends of the workers' result ports. */
+  ports: ResultPorts
 }
 
 /** A spawner of worker threads attached to engine `poolId`, running `target`. */
 export function threadSpawner(poolId: number, target: TargetSpec, settings: ThreadSettings): Spawner {
   return (slot, workerId): WorkerHandle => {
-    const workerData: ThreadWorkerData = { poolId, workerId, slot, target }
+    const results = settings.ports.open(workerId)
+    const workerData: ThreadWorkerData = { poolId, workerId, slot, target, results }
     const worker = new Worker(ENTRY, {
       workerData,
+      transferList: [results],
       name: `qdmp worker ${slot}`,
       ...(settings.resourceLimits ? { resourceLimits: settings.resourceLimits } : {}),
       ...(settings.execArgv ? { execArgv: settings.execArgv } : {}),
@@ -32,7 +37,10 @@ export function threadSpawner(poolId: number, target: TargetSpec, settings: Thre
       uncaught = error
     })
     const exited = new Promise<WorkerExit>((resolve) => {
-      worker.once('exit', (code) => resolve({ code, signal: null, ...(uncaught === undefined ? {} : { error: uncaught }) }))
+      worker.once('exit', (code) => {
+        settings.ports.closed(workerId)
+        resolve({ code, signal: null, ...(uncaught === undefined ? {} : { error: uncaught }) })
+      })
     })
     const ready = new Promise<void>((resolve, reject) => {
       const onMessage = (message: StartMessage): void => {

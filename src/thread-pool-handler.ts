@@ -5,6 +5,7 @@ import type { NativePoolType } from './native'
 import type { HandlerOptions } from './options'
 import type { Spawner } from './supervisor'
 import { resolveTarget, type Target, type TargetSpec } from './target'
+import type { ResultPorts } from './result-ports'
 import { threadSpawner } from './thread-host'
 import { threadOptionChecks, type WorkerOptions } from './worker-options'
 
@@ -31,8 +32,8 @@ export class ThreadPoolHandler<A = any, R = any> extends Handler<A, R> {
     this.#settings = { ...options }
   }
 
-  protected spawner(native: NativePoolType, target: TargetSpec): Spawner {
+  protected spawner(native: NativePoolType, target: TargetSpec, ports: ResultPorts | null): Spawner {
     const { resourceLimits, execArgv } = this.#settings
-    return threadSpawner(native.id, target, { resourceLimits, execArgv })
+    return threadSpawner(native.id, target, { resourceLimits, execArgv, ports: ports! })
   }
 }

@@ -5,6 +5,7 @@
 import { ByteWriter, decode } from '../codec'
 import { toErrorRecord } from '../error-record'
 import { ErrorCode, QdmpError } from '../errors'
+import { isMovedResult } from '../move'
 import { WorkerSignal } from '../native'
 
 /** The engine as a worker sees it. */
@@ -22,6 +23,12 @@ export interface TaskPort {
   /** The task settled: detaches those views and gives their memory back (threads only). */
   endLease?(buffers: ArrayBuffer[]): void
 }
+
+/**
+ * Sends a value marked with move() to the producer, buffers transferred; returns what the
+ * outcome must say to find it there. Worker threads have one; child processes copy instead.
+ */
+export type SendMoved = (value: unknown, transfer: ArrayBuffer[]) => { workerId: number; sequence: number }
 
 /** How long one wait for work blocks before the worker lets its event loop turn. */
 const IDLE_WAIT_MS = 50
@@ -64,7 +71,7 @@ function settleOrStall(promise: PromiseLike<unknown>): Promise<unknown> {
 }
 
 /** Runs tasks until the engine retires this worker. */
-export async function runTasks(port: TaskPort, fn: (args: unknown) => unknown): Promise<void> {
+export async function runTasks(port: TaskPort, fn: (args: unknown) => unknown, sendMoved?: SendMoved): Promise<void> {
   const writer = new ByteWriter()
   const view = port.inbox()
   // The inbox is rewritten by the next call; decode() copies everything out of it before that.
@@ -93,7 +100,12 @@ export async function runTasks(port: TaskPort, fn: (args: unknown) => unknown): 
       let result = fn(typeof next === 'number' ? decode(inbox, 0, next, moved) : decode(next, 0, next.length, moved))
       if (isThenable(result)) result = await settleOrStall(result)
       try {
-        writer.add(result)
+        if (!isMovedResult(result)) writer.add(result)
+        else if (sendMoved === undefined) writer.add(result.value)
+        else {
+          const { workerId, sequence } = sendMoved(result.value, result.transfer)
+          writer.addPorted(workerId, sequence)
+        }
         failed = false
       } catch (cause) {
         const error = new QdmpError(

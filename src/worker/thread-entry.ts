@@ -1,11 +1,11 @@
 // The entry module of every worker thread: prepare (load the target, run setup), tell the
 // producer, then run tasks from the engine until retired.
 
-import { parentPort, workerData } from 'node:worker_threads'
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads'
 
 import { WorkerPort } from '../native'
 import type { TargetSpec } from '../target'
-import { runTasks } from './run-loop'
+import { runTasks, type SendMoved } from './run-loop'
 import { prepareWorker } from './start'
 
 /** What the producer passes to each worker thread. */
@@ -14,14 +14,21 @@ export interface ThreadWorkerData {
   workerId: number
   slot: number
   target: TargetSpec
+  /** Where results marked with move() go, buffers transferred (see ResultPorts). */
+  results: MessagePort
 }
 
 async function main(): Promise<void> {
-  const { poolId, workerId, slot, target } = workerData as ThreadWorkerData
+  const { poolId, workerId, slot, target, results } = workerData as ThreadWorkerData
   const { message, run } = await prepareWorker(target, slot)
   parentPort!.postMessage(message)
   if (run === undefined) return
-  await runTasks(WorkerPort.attach(poolId, workerId), run)
+  let sequence = 0
+  const sendMoved: SendMoved = (value, transfer) => {
+    results.postMessage([sequence, value], transfer)
+    return { workerId, sequence: sequence++ }
+  }
+  await runTasks(WorkerPort.attach(poolId, workerId), run, sendMoved)
   // Retired. Timers or sockets the target left open must not keep a retired worker alive.
   process.exit(0)
 }
