@@ -3,6 +3,7 @@
 // the single-thread run produce the same tensors. CommonJS, so that every pool of the benchmarks
 // can load it too.
 const jpeg = require('jpeg-js')
+const { move } = require('qdmp')
 let encoder
 
 /** BPE tokenization (GPT-4o's o200k vocabulary): a text chunk to its token ids. */
@@ -50,4 +51,9 @@ function imageToTensor(bytes) {
   return out
 }
 
-module.exports = { tokenize, imageToTensor, SIZE }
+/** The worker target: the tensor moved back to the producer, not copied (see `move`). */
+function imageToMovedTensor(bytes) {
+  return move(imageToTensor(bytes))
+}
+
+module.exports = { tokenize, imageToTensor, imageToMovedTensor, SIZE }
