@@ -26,6 +26,8 @@ mod unix {
     ///
     /// # Safety
     /// `fd` must be open and owned by the caller, and not used again.
+    // SAFETY: callers must keep the contract above: closing a descriptor someone else still
+    // uses would make their next use act on whatever file reuses the number.
     pub unsafe fn close_fd(fd: RawFd) {
         // SAFETY: the caller guarantees ownership of an open descriptor (contract above).
         drop(unsafe { OwnedFd::from_raw_fd(fd) });
@@ -35,6 +37,8 @@ mod unix {
     ///
     /// # Safety
     /// `fd` must be an open socket descriptor that nothing else in the process uses.
+    // SAFETY: callers must keep the contract above: the stream closes `fd` when dropped, so
+    // nobody else may own it.
     pub unsafe fn stream_from_fd(fd: RawFd) -> UnixStream {
         // SAFETY: the caller guarantees `fd` is an open socket owned by no one else (contract above).
         unsafe { UnixStream::from_raw_fd(fd) }
@@ -78,6 +82,7 @@ mod unix {
                     std::thread::sleep(Duration::from_millis(250));
                     // SAFETY: as above; _exit(2) ends the process without running anything else.
                     if unsafe { libc::getppid() } != parent {
+                        // SAFETY: _exit(2) takes an exit code only and never returns.
                         unsafe { libc::_exit(70) }
                     }
                 });
