@@ -36,7 +36,7 @@ function panel({ title, chart }, x, y) {
     parts.push(
       `<text x="${x + LABEL_WIDTH - 6}" y="${top + 13}" class="label" text-anchor="end">${escape(bar.name)}</text>`,
       `<rect x="${x + LABEL_WIDTH}" y="${top}" width="${width.toFixed(1)}" height="${BAR_HEIGHT}" class="${ours ? 'ours' : 'theirs'}"/>`,
-      `<text x="${x + LABEL_WIDTH + width + 4}" y="${top + 13}" class="value">${escape(value)}</text>`,
+      `<text x="${(x + LABEL_WIDTH + width + 4).toFixed(1)}" y="${top + 13}" class="value">${escape(value)}</text>`,
     )
   })
   return { svg: parts.join('\n'), height: HEADER + bars.length * (BAR_HEIGHT + GAP) + 16 }
