@@ -141,7 +141,6 @@ export async function runCommand(command: RunCommand, io: RunIO): Promise<number
   // Lines of the input that became tasks: map index -> line number, while in flight.
   const lineOf = new Map<number, number>()
   let tasks = 0
-  const pending: Promise<void>[] = []
   async function* argumentsOf(lines: AsyncIterable<string>): AsyncGenerator<unknown> {
     for await (const text of lines) {
       if (interrupts > 0) return
@@ -152,7 +151,8 @@ export async function runCommand(command: RunCommand, io: RunIO): Promise<number
       try {
         args = JSON.parse(text)
       } catch (error) {
-        pending.push(report(badLineRecord(line, text, error)))
+        // Awaited here, so a file of nothing but bad lines is read no faster than it is reported.
+        await report(badLineRecord(line, text, error))
         continue
       }
       lineOf.set(tasks++, line)
@@ -171,7 +171,6 @@ export async function runCommand(command: RunCommand, io: RunIO): Promise<number
       } else if (outcome.status === 'rejected') {
         await report(failureRecord(line, outcome.reason))
       }
-      if (pending.length > 0) await Promise.all(pending.splice(0))
     }
   } catch (error) {
     // Stopping the handler under a running map ends it; anything else is a bug worth showing.
@@ -180,7 +179,6 @@ export async function runCommand(command: RunCommand, io: RunIO): Promise<number
     stopListening()
     lines.close()
     input.stream.destroy()
-    await Promise.all(pending)
     await handler.stop()
   }
   progress?.finish(interrupts > 0)
