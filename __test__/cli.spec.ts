@@ -97,7 +97,7 @@ test('--pool process, --timeout and --retries: a hung task times out, a flaky on
   t.is(out.status, 1, out.stderr)
   t.deepEqual(lines(out.stdout), [1, 3])
   const [record] = lines(out.stderr) as Record<string, any>[]
-  t.like(record, { line: 2, code: 'ERR_QDMP_RETRY_LIMIT', args: { kind: 'spin' }, error: { code: 'ERR_QDMP_TASK_TIMEOUT' } })
+  t.like(record, { line: 2, code: 'ERR_QDMP_TASK_TIMEOUT', retriesExhausted: true, args: { kind: 'spin' }, error: { code: 'ERR_QDMP_TASK_TIMEOUT' } })
   const once = qdmp(['run', FAULTS, '--timeout', '500', '--ordered'], jsonl([{ kind: 'flaky', file: join(folder, 'other'), value: 4 }]))
   t.is(once.status, 1, 'without --retries the first failure is final')
   t.like(lines(once.stderr)[0] as object, { line: 1, code: 'ERR_QDMP_TASK_FAILED' })
@@ -176,4 +176,43 @@ test('a large input streams through and comes out complete and in order', (t) =>
   const results = readFileSync(join(folder, 'out.jsonl'), 'utf8').trimEnd().split('\n')
   t.is(results.length, count)
   t.is(results[count - 1], String((count - 1) ** 3))
+})
+
+test('Ctrl-C at a terminal signals every process of the group: process workers survive it and finish their task', async (t) => {
+  const { file, open } = gate()
+  // Its own process group, signalled as a whole, as a terminal does on Ctrl-C.
+  const child = spawn(process.execPath, [BIN, 'run', FAULTS, '--pool', 'process', '--workers', '1', '--ordered'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  child.stdin.write(jsonl([ok('first'), { kind: 'block', file, value: 'running' }]))
+  await waitFor(child, 'stdout', /"first"/)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  process.kill(-child.pid!, 'SIGINT')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  open()
+  t.is(await exited, 130, stderr)
+  t.deepEqual(lines(stdout), ['first', 'running'], 'the worker process finished its task')
+})
+
+test('a reader that goes away (| head) ends the run quietly; a module that cannot load leaves --output untouched', async (t) => {
+  const child = spawn(process.execPath, [BIN, 'run', fixture('named.mjs'), '--export', 'cube', '--ordered'], { stdio: ['pipe', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  child.stdin.on('error', () => {}) // it stops reading once its reader is gone
+  child.stdin.end(jsonl(Array.from({ length: 200_000 }, (_, i) => i)))
+  await waitFor(child, 'stdout', /\n/)
+  child.stdout.destroy()
+  t.is(await exited, 1)
+  t.is(stderr, '', 'no records of cancelled lines, no crash')
+
+  const folder = dir()
+  const output = join(folder, 'results.jsonl')
+  writeFileSync(output, 'precious\n')
+  const out = qdmp(['run', FAULTS, '--export', 'nope', '--output', output], '1\n')
+  t.is(out.status, 2)
+  t.is(readFileSync(output, 'utf8'), 'precious\n')
 })

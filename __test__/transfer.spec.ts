@@ -42,6 +42,11 @@ for (const { name, make: Pool, options } of poolKinds) {
       else outcomes.push((outcome as { reason: ProcessingException }).reason.code)
     }
     t.deepEqual(outcomes, jobs.map((job) => (job.kind === 'crash' ? 'ERR_QDMP_WORKER_EXITED' : 'ok')))
+    if (name === 'threads') {
+      const data = new Float32Array(8).fill(1)
+      const lent = (await t.throwsAsync(handler.run({ kind: 'moveArgumentBack', data }, { transfer: [data.buffer] }))) as ProcessingException
+      t.regex((lent.exception as Error).message, /only lent to the task and cannot be moved back; return a copy/)
+    }
     const bad = (await t.throwsAsync(handler.run({ kind: 'badMove', value: 42 }))) as ProcessingException
     t.is((bad.exception as QdmpError).code, 'ERR_QDMP_INVALID_ARGUMENT')
     t.regex((bad.exception as Error).message, /not an ArrayBuffer or a view of one; list the buffers to move/)

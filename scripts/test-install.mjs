@@ -5,7 +5,7 @@
 // `qdmp` command. Then installs `qdmp` alone, as on a platform with no binary, and checks the
 // error says what to do. Run after `npm install` (which builds the core and the TypeScript).
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,9 +32,13 @@ function run(command, args, options = {}) {
 const npm = (args, options) => (npmCli ? run(process.execPath, [npmCli, ...args], options) : run('npm', args, options))
 const napi = (args) => execFileSync(process.execPath, [napiBin, ...args], { cwd: stage, stdio: ['ignore', 'ignore', 'inherit'] })
 
+if (`${process.platform}-${process.arch}` !== 'linux-x64') {
+  throw new Error(`test:install checks the ${platform} package, the one binary this project builds and tests here; this is ${process.platform}-${process.arch}`)
+}
 for (const file of ['dist/index.js', 'dist/cli/main.js', `native/${binary}`]) {
   if (!existsSync(join(root, file))) throw new Error(`${file} is missing: run \`npm install\` (or \`npm run build\`) first`)
 }
+process.on('exit', () => rmSync(work, { recursive: true, force: true })) // also when a step throws
 
 // 1. Stage the packages the way the release workflow does, without touching the source tree.
 const stage = join(work, 'stage')
@@ -52,19 +56,27 @@ const staged = JSON.parse(readFileSync(join(stage, 'package.json'), 'utf8'))
 check(staged.optionalDependencies?.[`qdmp-${platform}`] === pkg.version, `pre-publish lists qdmp-${platform}@${pkg.version} as an optional dependency`)
 const tarballs = join(work, 'tarballs')
 mkdirSync(tarballs)
-for (const dir of [stage, join(stage, 'npm', platform)]) {
-  const packed = npm(['pack', '--ignore-scripts', '--pack-destination', tarballs], { cwd: dir })
+const pack = (dir) => {
+  const packed = npm(['pack', '--json', '--ignore-scripts', '--pack-destination', tarballs], { cwd: dir })
   if (packed.status !== 0) throw new Error(`npm pack failed in ${dir}:\n${packed.stderr}`)
+  return join(tarballs, JSON.parse(packed.stdout)[0].filename)
 }
-const [platformTarball, mainTarball] = ['qdmp-linux', 'qdmp-0'].map((prefix) => join(tarballs, readdirSync(tarballs).find((f) => f.startsWith(prefix))))
+const mainTarball = pack(stage)
+const platformTarball = pack(join(stage, 'npm', platform))
 
-// 2. A fresh project: no cargo on PATH, no network (--offline: only npm's cache, which holds
-// @types/node from this checkout's install), no NODE_PATH, nothing of the source tree.
+// 2. A fresh project: no cargo, no network (--offline: only npm's cache, which holds @types/node
+// from this checkout's install), no NODE_PATH, nothing of the source tree. Directories holding
+// cargo leave PATH (~/.cargo/bin); one that also holds the shell or node (/usr/bin, when cargo
+// came from the system's packages) stays, behind a `cargo` that always fails.
 const nodeDir = dirname(process.execPath)
-const path = (process.env.PATH ?? '').split(delimiter).filter((dir) => dir === nodeDir || !existsSync(join(dir, 'cargo')))
+const noCargo = join(work, 'no-cargo')
+mkdirSync(noCargo)
+writeFileSync(join(noCargo, 'cargo'), '#!/bin/sh\necho "cargo is not available in this test" >&2\nexit 127\n', { mode: 0o755 })
+const needed = (dir) => dir === nodeDir || existsSync(join(dir, 'sh'))
+const path = [noCargo, ...(process.env.PATH ?? '').split(delimiter).filter((dir) => needed(dir) || !existsSync(join(dir, 'cargo')))]
 const env = { ...process.env, PATH: path.join(delimiter), NODE_PATH: '', npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' }
 for (const key of Object.keys(env)) if (key.startsWith('npm_package_') || key === 'INIT_CWD') delete env[key]
-check(run('sh', ['-c', 'command -v cargo || true'], { env }).stdout.trim() === '', 'cargo is not on PATH in the consumer project')
+check(run('sh', ['-c', 'cargo --version'], { env }).status !== 0, 'cargo cannot run in the consumer project')
 
 function project(name, packages) {
   const dir = join(work, name)
@@ -110,6 +122,5 @@ const { code, message } = JSON.parse(missing.stdout || '{}')
 check(code === 'ERR_QDMP_NATIVE_BINDING', 'without the platform package, require fails with ERR_QDMP_NATIVE_BINDING', missing.stdout + missing.stderr)
 check(/linux-x64-gnu/.test(message) && message.includes(`qdmp-${platform}`) && /npm install/.test(message), 'the error names the platform, the package and what to do', message)
 
-rmSync(work, { recursive: true, force: true })
 console.log(failures === 0 ? '\ntest:install: all checks passed' : `\ntest:install: ${failures} check(s) failed`)
 process.exitCode = failures === 0 ? 0 : 1

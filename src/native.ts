@@ -24,13 +24,16 @@ function load(): typeof Binding {
     return require('../native/index.js') as typeof Binding
   } catch (cause) {
     const name = platformName()
-    const reasons = [cause, (cause as { cause?: unknown })?.cause]
-      .filter((e): e is Error => e instanceof Error)
-      .map((e) => e.message.split('\n')[0])
-      .join('; ')
+    // napi's error chains one error per place it tried; the WebAssembly fallbacks say nothing
+    // useful about a missing or unloadable binary, and its own headline is generic.
+    const reasons: string[] = []
+    for (let e: unknown = (cause as { cause?: unknown })?.cause; e instanceof Error && reasons.length < 8; e = e.cause) {
+      const line = e.message.split('\n')[0]!
+      if (!/wasi|wasm/i.test(line)) reasons.push(line)
+    }
     const error = new Error(
       `qdmp has no native binary that loads on this platform (${name}, Node ${process.version}): ` +
-        `the package qdmp-${name} is not installed or could not be loaded (${reasons}). ` +
+        `the package qdmp-${name} is not installed or could not be loaded (${reasons.join('; ') || 'no reason given'}). ` +
         `Reinstall qdmp with npm on a supported platform, without --omit=optional or --no-optional; ` +
         `or build the core from source with Rust (https://rustup.rs) installed: clone the qdmp repository, ` +
         `run \`npm install\` there (it builds the core), then \`npm install <path to the clone>\` in your project.`,

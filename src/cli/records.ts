@@ -25,8 +25,16 @@ function describeError(error: unknown): Record<string, unknown> {
   return { message: String(error) }
 }
 
-/** The record of a line whose task failed for good. */
+/**
+ * The record of a line whose task failed for good. Its `code` is what went wrong; when the
+ * retries of `--retries` ran out, that is the last attempt's failure (a time-out, say), and
+ * `retriesExhausted` says so.
+ */
 export function failureRecord(line: number, reason: ProcessingException): string {
+  const last = (reason.exception as { code?: unknown } | null)?.code
+  if (reason.code === ErrorCode.RetryLimit && typeof last === 'string') {
+    return jsonLine({ line, code: last, retriesExhausted: true, args: reason.args, error: describeError(reason.exception) })
+  }
   return jsonLine({ line, code: reason.code, args: reason.args, error: describeError(reason.exception) })
 }
 

@@ -71,10 +71,16 @@ async function openOutput(path: string, name: string, fallback: Writable): Promi
   return stream
 }
 
-async function closeOutput(stream: Writable, fallback: Writable): Promise<void> {
-  if (stream === fallback) return
+/** Ends a file stream and waits until it is written; returns its error, if any. */
+async function closeOutput(stream: Writable, fallback: Writable): Promise<Error | null> {
+  if (stream === fallback) return null
   stream.end()
-  await once(stream, 'finish')
+  try {
+    await once(stream, 'finish')
+    return null
+  } catch (error) {
+    return error as Error
+  }
 }
 
 function makeHandler(command: RunCommand): Handler {
@@ -98,83 +104,120 @@ function makeHandler(command: RunCommand): Handler {
 export async function runCommand(command: RunCommand, io: RunIO): Promise<number> {
   const handler = makeHandler(command)
   const input = openInput(command.input, io)
-  const output = await openOutput(command.output, 'output', io.stdout)
-  const errors = command.errors === undefined ? io.stderr : await openOutput(command.errors, 'errors', io.stderr)
+  // The module loads before any output file is opened (and truncated).
   try {
     await handler.start(command.workers)
   } catch (error) {
     input.stream.destroy()
     throw new FatalError((error as Error).message)
   }
+  let output: Writable
+  let errors: Writable
+  try {
+    output = await openOutput(command.output, 'output', io.stdout)
+    errors = command.errors === undefined ? io.stderr : await openOutput(command.errors, 'errors', io.stderr)
+  } catch (error) {
+    input.stream.destroy()
+    await handler.stop()
+    throw error
+  }
 
   const counters: Counters = { done: 0, failed: 0, bytesRead: 0 }
   const showProgress = command.progress ?? io.stderr.isTTY === true
   const progress = showProgress ? new Progress(io.stderr, counters, input.size) : null
+  // A write error on an output stops writing to it and is reported at the end, except a reader
+  // that went away (`| head`), which ends the run quietly, as it does for other Unix tools.
+  const failures = new Map<Writable, Error>()
+  let quietlyClosed = false
+  const put = async (stream: Writable, text: string): Promise<void> => {
+    if (!failures.has(stream) && !(stream === output && quietlyClosed)) await write(stream, text)
+  }
   const report = async (record: string): Promise<void> => {
     counters.failed++
     if (errors === io.stderr) progress?.clear()
-    await write(errors, record)
+    await put(errors, record)
   }
 
   const lines = createInterface({ input: input.stream, crlfDelay: Number.POSITIVE_INFINITY })
-  // Ctrl-C: stop reading (so a source waiting on a terminal ends too), let running tasks finish;
-  // again: end them now.
+  const reader = lines[Symbol.asyncIterator]()
   let interrupts = 0
   let lastLineRead = 0
-  const interrupt = (force: boolean): void => {
+  /** The map is waiting for a line: stopping now would fail the batch it is gathering. */
+  let reading = false
+  let stopping = false
+  const stopGracefully = (): void => {
+    if (stopping) return
+    stopping = true
+    void handler.stop()
+  }
+  // Ctrl-C: stop reading, let running tasks finish and report the queued ones; again: end the
+  // running ones too. A graceful stop waits until the source has ended, so that the lines the map
+  // was gathering are queued (and reported as cancelled), not lost.
+  const interrupt = (): void => {
     interrupts++
     lines.close()
-    void handler.stop(force || interrupts > 1 ? { force: true } : {})
+    if (interrupts > 1) void handler.stop({ force: true })
+    else if (!reading) stopGracefully()
   }
-  const stopListening = io.onInterrupt(() => interrupt(false))
-  // A closed output (`| head`) ends the run quietly, as it does for other Unix tools.
-  let outputClosed = false
-  output.on('error', () => {
-    outputClosed = true
+  const stopListening = io.onInterrupt(interrupt)
+  output.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') quietlyClosed = true
+    else if (!failures.has(output)) failures.set(output, error)
     lines.close()
     void handler.stop({ force: true })
   })
-  const emit = async (text: string): Promise<void> => {
-    if (!outputClosed) await write(output, text)
-  }
+  if (errors !== output) errors.on('error', (error: Error) => void (failures.has(errors) || failures.set(errors, error)))
+  const outputClosed = (): boolean => quietlyClosed || failures.has(output)
 
   // Lines of the input that became tasks: map index -> line number, while in flight.
   const lineOf = new Map<number, number>()
   let tasks = 0
-  async function* argumentsOf(lines: AsyncIterable<string>): AsyncGenerator<unknown> {
-    for await (const text of lines) {
-      if (interrupts > 0) return
-      const line = ++lastLineRead
-      counters.bytesRead += Buffer.byteLength(text) + 1
-      if (text.trim() === '') continue
-      let args: unknown
-      try {
-        args = JSON.parse(text)
-      } catch (error) {
-        // Awaited here, so a file of nothing but bad lines is read no faster than it is reported.
-        await report(badLineRecord(line, text, error))
-        continue
+  async function* argumentsOf(): AsyncGenerator<unknown> {
+    try {
+      for (;;) {
+        if (interrupts > 0 || outputClosed()) return
+        reading = true
+        const step = await reader.next()
+        reading = false
+        if (step.done === true || interrupts > 0) return
+        const text = step.value
+        const line = ++lastLineRead
+        counters.bytesRead += Buffer.byteLength(text) + 1
+        if (text.trim() === '') continue
+        let args: unknown
+        try {
+          args = JSON.parse(text)
+        } catch (error) {
+          // Awaited here, so a file of nothing but bad lines is read no faster than it is reported.
+          await report(badLineRecord(line, text, error))
+          continue
+        }
+        lineOf.set(tasks++, line)
+        yield args
       }
-      lineOf.set(tasks++, line)
-      yield args
+    } finally {
+      reading = false
+      // After the lines gathered so far are queued (the map queues them when this returns).
+      if (interrupts === 1) setImmediate(stopGracefully)
     }
   }
 
   try {
-    const outcomes = handler.mapSettled(argumentsOf(lines), { ordered: command.ordered, ...(command.window !== undefined ? { window: command.window } : {}) })
+    const outcomes = handler.mapSettled(argumentsOf(), { ordered: command.ordered, ...(command.window !== undefined ? { window: command.window } : {}) })
     for await (const outcome of outcomes) {
       const line = lineOf.get(outcome.index)!
       lineOf.delete(outcome.index)
+      if (quietlyClosed) continue // nobody reads the results any more: nothing to report either
       if (outcome.status === 'fulfilled') {
         counters.done++
-        await emit(jsonLine(outcome.value))
+        await put(output, jsonLine(outcome.value))
       } else if (outcome.status === 'rejected') {
         await report(failureRecord(line, outcome.reason))
       }
     }
   } catch (error) {
     // Stopping the handler under a running map ends it; anything else is a bug worth showing.
-    if (!((interrupts > 0 || outputClosed) && error instanceof QdmpError && (error.code === ErrorCode.Stopped || error.code === ErrorCode.Cancelled))) throw error
+    if (!((interrupts > 0 || outputClosed()) && error instanceof QdmpError && (error.code === ErrorCode.Stopped || error.code === ErrorCode.Cancelled))) throw error
   } finally {
     stopListening()
     lines.close()
@@ -183,9 +226,14 @@ export async function runCommand(command: RunCommand, io: RunIO): Promise<number
   }
   progress?.finish(interrupts > 0)
   if (interrupts > 0) io.stderr.write(`qdmp: interrupted; input after line ${lastLineRead} was not read\n`)
-  if (!outputClosed) await closeOutput(output, io.stdout)
-  await closeOutput(errors, io.stderr)
+  for (const [stream, name] of [[output, 'output'], [errors, 'errors']] as const) {
+    const closing = quietlyClosed && stream === output ? null : await closeOutput(stream, stream === output ? io.stdout : io.stderr)
+    const failure = failures.get(stream) ?? closing
+    if (failure !== undefined && failure !== null) {
+      io.stderr.write(`qdmp: writing the ${name} failed: ${failure.message}; what was not written is lost\n`)
+      return EXIT.someFailed
+    }
+  }
   if (interrupts > 0) return EXIT.interrupted
-  if (outputClosed) return EXIT.someFailed
-  return counters.failed > 0 ? EXIT.someFailed : EXIT.ok
+  return counters.failed > 0 || quietlyClosed ? EXIT.someFailed : EXIT.ok
 }

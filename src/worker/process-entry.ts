@@ -27,4 +27,9 @@ async function main(init: ProcessInit): Promise<void> {
   process.exit(0)
 }
 
+// Ctrl-C in a terminal signals the whole foreground process group, workers included. Whether a
+// Ctrl-C stops work is the producer's decision (it stops its handler, or exits, and its workers
+// with it), so a worker does not die of it mid-task.
+process.on('SIGINT', () => {})
+
 process.once('message', (init: ProcessInit) => void main(init))

@@ -99,6 +99,14 @@ export async function runTasks(port: TaskPort, fn: (args: unknown) => unknown, s
     try {
       let result = fn(typeof next === 'number' ? decode(inbox, 0, next, moved) : decode(next, 0, next.length, moved))
       if (isThenable(result)) result = await settleOrStall(result)
+      if (isMovedResult(result) && sendMoved !== undefined && result.transfer.some((buffer) => leased.includes(buffer))) {
+        // The producer's memory, lent for this task only: moving it on would outlive the loan.
+        throw new QdmpError(
+          ErrorCode.InvalidArgument,
+          `move(): a buffer this task received with \`transfer\` is only lent to the task and cannot be moved back; ` +
+            `return a copy instead, e.g. move(view.slice())`,
+        )
+      }
       try {
         if (!isMovedResult(result)) writer.add(result)
         else if (sendMoved === undefined) writer.add(result.value)
