@@ -2,6 +2,7 @@
 // arguments. The marker is recognised by a registered symbol, so a target that imports its own
 // copy of qdmp still marks values the worker understands.
 
+import { bufferList } from './buffer-list'
 import { describeValue } from './describe'
 import { ErrorCode, QdmpTypeError } from './errors'
 
@@ -35,22 +36,13 @@ export interface MovedResult {
  * ```
  */
 export function move<T>(value: T, transfer?: readonly (ArrayBuffer | ArrayBufferView)[]): T {
-  const items = transfer ?? (value instanceof ArrayBuffer || ArrayBuffer.isView(value) ? [value as ArrayBuffer | ArrayBufferView] : undefined)
-  if (items === undefined || !Array.isArray(items)) {
+  if (transfer === undefined && !(value instanceof ArrayBuffer || ArrayBuffer.isView(value))) {
     throw new QdmpTypeError(
       ErrorCode.InvalidArgument,
-      `move(value, transfer): ${transfer === undefined ? `value is ${describeValue(value)}, not an ArrayBuffer or a view of one; list the buffers to move as the second argument` : `transfer must be an array of ArrayBuffers or views, got ${describeValue(transfer)}`}`,
+      `move(value, transfer): value is ${describeValue(value)}, not an ArrayBuffer or a view of one; list the buffers to move as the second argument`,
     )
   }
-  const buffers = new Set<ArrayBuffer>()
-  for (const item of items) {
-    const buffer = ArrayBuffer.isView(item) ? item.buffer : item
-    if (!(buffer instanceof ArrayBuffer)) {
-      throw new QdmpTypeError(ErrorCode.InvalidArgument, `move(value, transfer): only ArrayBuffers and views of them can be moved, got ${describeValue(item)}`)
-    }
-    buffers.add(buffer)
-  }
-  const marked: MovedResult = { [MOVE]: true, value, transfer: [...buffers] }
+  const marked: MovedResult = { [MOVE]: true, value, transfer: bufferList(transfer ?? [value], 'move(value, transfer): transfer') }
   return marked as unknown as T
 }
 

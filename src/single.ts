@@ -2,6 +2,7 @@
 // piscina's users), through the same hooks as every task; submit() queues one task for
 // processResults()/results() and waits, rather than fails, while the bounded queue is full.
 
+import { bufferList } from './buffer-list'
 import { describeValue } from './describe'
 import { ErrorCode, QdmpError, QdmpTypeError } from './errors'
 import { abortError, type MapEngine } from './map'
@@ -18,25 +19,6 @@ export interface RunOptions {
    * place, without a copy; child processes receive a copy.
    */
   transfer?: readonly (ArrayBuffer | ArrayBufferView)[]
-}
-
-function checkTransfer(transfer: unknown): ArrayBuffer[] | undefined {
-  if (transfer === undefined) return undefined
-  if (!Array.isArray(transfer)) {
-    throw new QdmpTypeError(ErrorCode.InvalidArgument, `run(): options.transfer must be an array of ArrayBuffers or views, got ${describeValue(transfer)}`)
-  }
-  const buffers = new Set<ArrayBuffer>()
-  for (const item of transfer) {
-    const buffer = ArrayBuffer.isView(item) ? item.buffer : item
-    if (!(buffer instanceof ArrayBuffer)) {
-      throw new QdmpTypeError(
-        ErrorCode.InvalidArgument,
-        `run(): options.transfer holds ${describeValue(item)}; only ArrayBuffers and views of them can be moved (a SharedArrayBuffer is already shared)`,
-      )
-    }
-    buffers.add(buffer)
-  }
-  return [...buffers]
 }
 
 /** Options of `submit()`. */
@@ -98,7 +80,7 @@ export async function submitOne<A, R>(engine: MapEngine<A, R>, args: A, options:
 /** `handler.run(args)`: the task's result, or its final failure. */
 export async function runOne<A, R>(engine: SingleEngine<A, R>, args: A, options: RunOptions): Promise<R> {
   const signal = checkSignal(options, 'run()')
-  const transfer = checkTransfer(options.transfer)
+  const transfer = options.transfer === undefined ? undefined : bufferList(options.transfer, 'run(): options.transfer')
   const offered = await offerOne(engine, args, signal, 'run()', transfer)
   if (!('id' in offered)) {
     throw new QdmpError(ErrorCode.Discarded, `run(): validateArgs discarded the arguments ${describeValue(args)}; the task did not run`, {

@@ -99,7 +99,8 @@ export async function runTasks(port: TaskPort, fn: (args: unknown) => unknown, s
     try {
       let result = fn(typeof next === 'number' ? decode(inbox, 0, next, moved) : decode(next, 0, next.length, moved))
       if (isThenable(result)) result = await settleOrStall(result)
-      if (isMovedResult(result) && sendMoved !== undefined && result.transfer.some((buffer) => leased.includes(buffer))) {
+      const moving = isMovedResult(result) ? result : null
+      if (moving !== null && sendMoved !== undefined && moving.transfer.some((buffer) => leased.includes(buffer))) {
         // The producer's memory, lent for this task only: moving it on would outlive the loan.
         throw new QdmpError(
           ErrorCode.InvalidArgument,
@@ -108,10 +109,10 @@ export async function runTasks(port: TaskPort, fn: (args: unknown) => unknown, s
         )
       }
       try {
-        if (!isMovedResult(result)) writer.add(result)
-        else if (sendMoved === undefined) writer.add(result.value)
+        if (moving === null) writer.add(result)
+        else if (sendMoved === undefined) writer.add(moving.value) // child processes copy
         else {
-          const { workerId, sequence } = sendMoved(result.value, result.transfer)
+          const { workerId, sequence } = sendMoved(moving.value, moving.transfer)
           writer.addPorted(workerId, sequence)
         }
         failed = false
