@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 
 import { log, measure, median, rateBars, ROUNDS } from './harness.mjs'
-import { pump, TASKS as TASKS_FILE, threadPools } from './pools.mjs'
+import { mapCase, poolCases, TASKS as TASKS_FILE, threadPools } from './pools.mjs'
 import { spin } from './tasks/tasks.cjs'
 
 const TASKS = 4_000
@@ -70,22 +70,15 @@ export async function runCpu() {
       },
     },
     bareThreads(rounds),
-    ...Object.entries(threadPools).map(([name, open]) => ({
-      name: name === 'qdmp' ? 'qdmp run()' : name,
-      setup: () => open('spin', WORKERS, () => 1000),
-      run: (pool) => pump(pool.call, TASKS, IN_FLIGHT, item),
-      teardown: (pool) => pool.close(),
-    })),
-    {
-      name: 'qdmp map()',
-      setup: () => threadPools.qdmp('spin', WORKERS, () => 1000),
-      run: async ({ handler }) => {
-        let n = 0
-        for await (const r of handler.map(Array.from({ length: TASKS }, () => rounds), { window: IN_FLIGHT, ordered: false })) sink ^= r, n++
-        return n
-      },
-      teardown: (pool) => pool.close(),
-    },
+    ...poolCases(threadPools, { task: 'spin', workers: WORKERS, warmArg: () => 1000, count: TASKS, inFlight: IN_FLIGHT, argOf: item }),
+    mapCase(threadPools, {
+      task: 'spin',
+      workers: WORKERS,
+      warmArg: () => 1000,
+      source: () => Array.from({ length: TASKS }, () => rounds),
+      window: IN_FLIGHT,
+      onResult: (r) => (sink ^= r),
+    }),
   ]
   const results = await measure(cases)
   const ideal = WORKERS * results[0].median

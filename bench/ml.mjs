@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { loadCorpus } from '../examples/ml/corpus.mjs'
 import { makeImages } from '../examples/ml/images.mjs'
 import { log, measure, rateBars, ROUNDS } from './harness.mjs'
-import { pump, threadPools } from './pools.mjs'
+import { mapCase, poolCases, pump, threadPools } from './pools.mjs'
 import * as tasks from './tasks/tasks.cjs'
 
 const IN_FLIGHT = 64
@@ -22,11 +22,12 @@ async function runJob({ id, title, task, items, unit, bytes }) {
   let sink = 0
   // Every case first runs the job untimed: modules load, code is JIT-compiled and gpt-tokenizer
   // fills its cache of word merges (up to 100k words), so all are measured warm, as a long job runs.
-  const warmed = async (opening) => {
-    const pool = await opening
+  const warmed = async (pool) => {
     for (let pass = 0; pass < WARM_PASSES; pass++) await pump(pool.call, items.length, IN_FLIGHT, item)
     return pool
   }
+  const common = { task, workers: WORKERS, warmArg: () => items[0], prepare: warmed }
+  const count = (out) => (sink += out.length)
   const cases = [
     {
       name: 'inline loop',
@@ -39,22 +40,8 @@ async function runJob({ id, title, task, items, unit, bytes }) {
         return items.length
       },
     },
-    ...Object.entries(threadPools).map(([key, open]) => ({
-      name: (pool) => (key === 'qdmp' ? `${pool.name} run()` : pool.name),
-      setup: () => warmed(open(task, WORKERS, () => items[0])),
-      run: (pool) => pump((arg) => pool.call(arg).then((out) => (sink += out.length)), items.length, IN_FLIGHT, item),
-      teardown: (pool) => pool.close(),
-    })),
-    {
-      name: (pool) => `${pool.name} map()`,
-      setup: () => warmed(threadPools.qdmp(task, WORKERS, () => items[0])),
-      run: async ({ handler }) => {
-        let n = 0
-        for await (const out of handler.map(items, { window: IN_FLIGHT, ordered: false })) sink += out.length, n++
-        return n
-      },
-      teardown: (pool) => pool.close(),
-    },
+    ...poolCases(threadPools, { ...common, count: items.length, inFlight: IN_FLIGHT, argOf: item, onResult: count }),
+    mapCase(threadPools, { ...common, source: () => items, window: IN_FLIGHT, onResult: count }),
   ]
   const results = await measure(cases)
   const inline = results[0].median

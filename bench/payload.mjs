@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url'
 
 import { log, measure, rateBars, rateTable, ROUNDS } from './harness.mjs'
-import { pump, threadPools } from './pools.mjs'
+import { poolCases, threadPools } from './pools.mjs'
 import { sumFloats } from './tasks/tasks.cjs'
 
 const TASKS = 2_000
@@ -35,12 +35,7 @@ export async function runPayload() {
         return TASKS
       },
     },
-    ...Object.entries(threadPools).map(([name, open]) => ({
-      name,
-      setup: () => open('sumFloats', WORKERS, warmArg),
-      run: (pool) => pump(pool.call, TASKS, IN_FLIGHT, moved),
-      teardown: (pool) => pool.close(),
-    })),
+    ...poolCases(threadPools, { task: 'sumFloats', workers: WORKERS, warmArg, count: TASKS, inFlight: IN_FLIGHT, argOf: moved }),
   ]
   const results = await measure(cases)
   return {

@@ -108,3 +108,34 @@ export async function openAll(pools, task, workers, warmArg) {
   for (const open of Object.values(pools)) opened.push(await open(task, workers, warmArg))
   return opened
 }
+
+/**
+ * A benchmark case per pool of `pools` (qdmp's named "run()"): each opens its pool for `task`,
+ * readies it with `prepare`, and runs `count` tasks with at most `inFlight` outstanding, the
+ * arguments from `argOf(i)` and each result handed to `onResult`.
+ */
+export function poolCases(pools, { task, workers, warmArg, count, inFlight, argOf, prepare = (pool) => pool, onResult }) {
+  return Object.entries(pools).map(([key, open]) => ({
+    name: (pool) => (key === 'qdmp' ? `${pool.name} run()` : pool.name),
+    setup: async () => prepare(await open(task, workers, warmArg)),
+    run: (pool) => pump(onResult ? (arg, transfer) => pool.call(arg, transfer).then(onResult) : pool.call, count, inFlight, argOf),
+    teardown: (pool) => pool.close(),
+  }))
+}
+
+/** The case of qdmp's map() over `source()`, unordered, with a window of `window`. */
+export function mapCase(pools, { task, workers, warmArg, source, window, prepare = (pool) => pool, onResult = () => {} }) {
+  return {
+    name: (pool) => `${pool.name} map()`,
+    setup: async () => prepare(await pools.qdmp(task, workers, warmArg)),
+    run: async ({ handler }) => {
+      let n = 0
+      for await (const result of handler.map(source(), { window, ordered: false })) {
+        onResult(result)
+        n++
+      }
+      return n
+    },
+    teardown: (pool) => pool.close(),
+  }
+}

@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url'
 
 import { log, measure, rateBars, rateTable, ROUNDS } from './harness.mjs'
-import { processPools, pump, threadPools } from './pools.mjs'
+import { mapCase, poolCases, processPools, threadPools } from './pools.mjs'
 import { square } from './tasks/tasks.cjs'
 
 const TASKS = Number(process.env.QDMP_BENCH_TASKS ?? 200_000)
@@ -21,22 +21,6 @@ function* numbers(count) {
 
 /** The cases for one family of pools: each driven by one promise per task, as its users do, and qdmp's map() besides. */
 function throughputCases(pools, tasks) {
-  const pooled = Object.entries(pools).map(([key, open]) => ({
-    name: (pool) => (key === 'qdmp' ? `${pool.name} run()` : pool.name),
-    setup: () => open('square', WORKERS, () => 3),
-    run: (pool) => pump(pool.call, tasks, IN_FLIGHT, item),
-    teardown: (pool) => pool.close(),
-  }))
-  const mapped = {
-    name: (pool) => `${pool.name} map()`,
-    setup: () => pools.qdmp('square', WORKERS, () => 3),
-    run: async ({ handler }) => {
-      let n = 0
-      for await (const r of handler.map(numbers(tasks), { window: IN_FLIGHT, ordered: false })) sink += r, n++
-      return n
-    },
-    teardown: (pool) => pool.close(),
-  }
   const inline = {
     name: 'inline loop',
     setup: () => null,
@@ -45,7 +29,12 @@ function throughputCases(pools, tasks) {
       return tasks
     },
   }
-  return [inline, ...pooled, mapped]
+  const common = { task: 'square', workers: WORKERS, warmArg: () => 3 }
+  return [
+    inline,
+    ...poolCases(pools, { ...common, count: tasks, inFlight: IN_FLIGHT, argOf: item }),
+    mapCase(pools, { ...common, source: () => numbers(tasks), window: IN_FLIGHT, onResult: (r) => (sink += r) }),
+  ]
 }
 
 export async function runTiny() {
