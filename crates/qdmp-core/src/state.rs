@@ -16,6 +16,9 @@ use crate::stats::Stats;
 use crate::task::{Attachment, Decision, Delivery, ExitInfo, Outcome, Task, TaskId, TaskState};
 use crate::worker::{Departure, Finished, WorkerId, WorkerRec};
 
+mod audit;
+mod queries;
+
 /// The engine's lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
@@ -513,90 +516,5 @@ impl State {
     /// The arguments of tasks cancelled by `stop` since the last call, in cancellation order.
     pub fn take_unprocessed(&mut self) -> Vec<(TaskId, Payload)> {
         mem::take(&mut self.unprocessed)
-    }
-
-    /// The current arguments of a task the engine still holds (not yet finished by a decision).
-    pub fn task_args(&self, task: TaskId) -> Option<Payload> {
-        self.tasks.get(&task).map(|t| t.args.clone())
-    }
-
-    /// Every task a worker is running now.
-    pub fn running_tasks(&self) -> Vec<RunningTask> {
-        let mut out: Vec<RunningTask> = self
-            .workers
-            .iter()
-            .filter_map(|(&worker, rec)| {
-                let task = rec.running?;
-                let t = self.tasks.get(&task)?;
-                let TaskState::Running { since, .. } = t.state else {
-                    return None;
-                };
-                Some(RunningTask {
-                    task,
-                    worker,
-                    slot: rec.slot,
-                    since,
-                    args: t.args.clone(),
-                })
-            })
-            .collect();
-        out.sort_by_key(|r| r.task);
-        out
-    }
-
-    /// How many workers are registered.
-    pub fn worker_count(&self) -> usize {
-        self.workers.len()
-    }
-
-    /// Re-derives every counter and cross-link from the records; `Err` names the first mismatch.
-    pub fn audit(&self) -> std::result::Result<(), String> {
-        let mut s = Stats { ..self.stats };
-        s.pending = 0;
-        s.running = 0;
-        s.settling = 0;
-        for (id, task) in &self.tasks {
-            match task.state {
-                TaskState::Queued => s.pending += 1,
-                TaskState::Running { worker, .. } => {
-                    s.running += 1;
-                    let rec = self
-                        .workers
-                        .get(&worker)
-                        .ok_or(format!("task {id} on missing worker"))?;
-                    if rec.running != Some(*id) {
-                        return Err(format!(
-                            "task {id} runs on worker {worker}, which does not know it"
-                        ));
-                    }
-                }
-                TaskState::Done | TaskState::Collecting => s.settling += 1,
-            }
-        }
-        if s != self.stats {
-            return Err(format!("counters {:?} but records say {s:?}", self.stats));
-        }
-        if !self.stats.is_consistent() {
-            return Err(format!("inconsistent counters {:?}", self.stats));
-        }
-        let queued = self
-            .queue
-            .iter()
-            .filter(|id| self.tasks.get(id).map(|t| t.state) == Some(TaskState::Queued));
-        if queued.count() as u64 != s.pending {
-            return Err("the queue does not hold exactly the queued tasks".into());
-        }
-        let done = self
-            .tasks
-            .values()
-            .filter(|t| t.state == TaskState::Done)
-            .count();
-        if done != self.done.len() {
-            return Err(format!(
-                "{done} tasks are done but {} outcomes are waiting",
-                self.done.len()
-            ));
-        }
-        Ok(())
     }
 }
