@@ -14,7 +14,10 @@ export interface HandlerStats {
   retried: number
   /** Tasks waiting for a worker. */
   pending: number
-  /** Tasks a worker has picked up whose outcome the handler has not settled yet. */
+  /**
+   * Tasks handed to a worker whose outcome the handler has not settled yet: running, or held by a
+   * worker process to start next (see the README, "Threads, processes or `PoolHandler`?").
+   */
   running: number
   /** Tasks whose result was kept. */
   completed: number

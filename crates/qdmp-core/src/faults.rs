@@ -20,6 +20,8 @@ pub(crate) struct Followup {
     pub kill: Vec<Terminator>,
     /// Whether the producer must be woken.
     pub notify: bool,
+    /// Tasks put back in the queue (held by an interrupted worker): idle workers must be woken.
+    pub requeued: usize,
 }
 
 /// What `cancel` did with one task.
@@ -46,16 +48,19 @@ pub enum Cancellation {
 }
 
 impl State {
-    /// Retires `worker`, takes the task it runs off it, and arranges its termination.
+    /// Retires `worker`, takes the task it runs off it, and arranges its termination. Tasks it
+    /// held ahead go back to the queue.
     fn detach(&mut self, worker: WorkerId, followup: &mut Followup) -> Option<(TaskId, u32)> {
         let rec = self.workers.get_mut(&worker)?;
         let task = rec.running.take()?;
         rec.retired = true;
         let slot = rec.slot;
+        let held = std::mem::take(&mut rec.held);
         match rec.terminator.clone() {
             Some(terminator) => followup.kill.push(terminator),
             None => self.terminations.push(worker),
         }
+        followup.requeued += self.requeue(held);
         Some((task, slot))
     }
 
@@ -121,7 +126,9 @@ impl State {
         };
         let cancellation = match state {
             TaskState::Done | TaskState::Collecting => return Cancellation::AlreadySettled,
-            TaskState::Running { .. } if !running => return Cancellation::Busy,
+            TaskState::Running { .. } | TaskState::Held { .. } if !running => {
+                return Cancellation::Busy
+            }
             TaskState::Queued => {
                 self.stats.pending -= 1;
                 None
@@ -129,6 +136,20 @@ impl State {
             TaskState::Running { worker, .. } => {
                 let detached = self.detach(worker, followup);
                 self.stats.running -= 1;
+                detached.map(|(_, slot)| slot)
+            }
+            TaskState::Held { worker } => {
+                // Its worker holds a copy and would run it next: only ending that worker stops
+                // it. The task the worker runs goes back to the queue with the rest it held (it
+                // runs again elsewhere: a task may run more than once, it settles once).
+                if let Some(rec) = self.workers.get_mut(&worker) {
+                    rec.held.retain(|&id| id != task);
+                }
+                self.stats.running -= 1;
+                let detached = self.detach(worker, followup);
+                if let Some((running, _)) = detached {
+                    followup.requeued += self.requeue([running].into());
+                }
                 detached.map(|(_, slot)| slot)
             }
         };

@@ -30,6 +30,8 @@ use crate::stats::Stats;
 use crate::task::{Attachment, Decision, Delivery, ExitInfo, TaskId};
 use crate::worker::{Departure, Finished, Step, Terminator, WorkerId};
 
+mod ahead;
+
 struct Locked {
     state: State,
     /// Workers blocked in `next`, so that submitting wakes no more threads than can use the work.
@@ -76,6 +78,10 @@ impl Shared {
     fn follow(&self, followup: Followup) {
         for terminator in followup.kill {
             terminator.0.terminate();
+        }
+        if followup.requeued > 0 {
+            self.queued_epoch.fetch_add(1, Ordering::Release);
+            self.work.notify_all();
         }
         if followup.notify {
             self.notify();
@@ -395,7 +401,12 @@ impl Pool {
 
     /// Records that a worker exited; its task, if any, ends with `WorkerExited`. Returns why it left.
     pub fn worker_exited(&self, worker: WorkerId, exit: ExitInfo) -> Departure {
-        let (departure, notify) = self.lock().state.worker_exited(worker, exit);
+        let mut locked = self.lock();
+        let (departure, notify) = locked.state.worker_exited(worker, exit);
+        // Tasks it held ahead went back to the queue: someone else must run them.
+        let queued = usize::try_from(locked.state.stats.pending).unwrap_or(usize::MAX);
+        self.wake_workers(&locked, queued);
+        drop(locked);
         if notify {
             self.shared.notify();
         }

@@ -6,14 +6,17 @@
 //! Frames are `[len: u32 LE][kind: u8][body]`, `len` counting kind and body. The child speaks
 //! first and the engine answers every frame with exactly one frame:
 //! - child → engine `NEXT`: `[flags: u8][wait_ms: u32 LE][outcome bytes]`, flags bit 0 = an
-//!   outcome is reported, bit 1 = it is a failure (encoded error record).
-//! - engine → child: `TASK` `[argument bytes]`, `IDLE` (no task within the wait), or `RETIRE`.
+//!   outcome is reported, bit 1 = it is a failure (encoded error record), bit 2 = the child now
+//!   starts the first task it holds ahead (it does not wait for the answer to do so).
+//! - engine → child, answering a `NEXT` without bit 2: `TASK` `[tasks]` (run the first, hold the
+//!   rest ahead, in order), `IDLE` (no task within the wait), or `RETIRE`; answering one with
+//!   bit 2: `AHEAD` `[tasks]`, more tasks to hold (maybe none).
 //!
-//! The engine side is a thread per child that turns each `NEXT` into one [`Pool::next`] call: the
-//! same call worker threads make, so both kinds of worker obey the same rules. When the child dies
-//! its stream ends and the thread exits; settling the task it ran is the job of whoever reports
-//! its exit ([`Pool::worker_exited`]), exactly as for a thread.
-
+//! `[tasks]` is a sequence of `[len: u32 LE][argument bytes]`. Holding tasks ahead (see
+//! `state/ahead.rs`) keeps a child that runs short tasks from waiting a round trip for each:
+//! the answer to a start arrives while the child runs the task.
+//!
+use std::collections::VecDeque;
 use std::io::{self, BufReader, Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,9 +29,11 @@ const NEXT: u8 = 1;
 const TASK: u8 = 2;
 const IDLE: u8 = 3;
 const RETIRE: u8 = 4;
+const AHEAD: u8 = 5;
 
 const HAS_OUTCOME: u8 = 1;
 const FAILED: u8 = 2;
+const STARTING: u8 = 4;
 
 /// A frame larger than this is refused as corrupt (arguments and results are far smaller).
 const MAX_FRAME: usize = 1 << 31;
@@ -51,6 +56,43 @@ fn write_frame(
     scratch.extend_from_slice(body);
     out.write_all(scratch)?;
     out.flush()
+}
+
+/// Writes a `TASK` or `AHEAD` frame carrying `tasks`, in one write.
+fn write_tasks<'a>(
+    out: &mut impl Write,
+    scratch: &mut Vec<u8>,
+    kind: u8,
+    tasks: impl Iterator<Item = &'a [u8]>,
+) -> io::Result<()> {
+    let too_large = || io::Error::new(io::ErrorKind::InvalidInput, "frame too large");
+    scratch.clear();
+    scratch.extend_from_slice(&[0, 0, 0, 0, kind]);
+    for task in tasks {
+        let len = u32::try_from(task.len()).map_err(|_| too_large())?;
+        scratch.extend_from_slice(&len.to_le_bytes());
+        scratch.extend_from_slice(task);
+    }
+    let len = u32::try_from(scratch.len() - 4).map_err(|_| too_large())?;
+    scratch[..4].copy_from_slice(&len.to_le_bytes());
+    out.write_all(scratch)?;
+    out.flush()
+}
+
+/// Splits the body of a `TASK` or `AHEAD` frame into its tasks' arguments.
+fn split_tasks(mut body: &[u8]) -> io::Result<Vec<&[u8]>> {
+    let corrupt = || io::Error::new(io::ErrorKind::InvalidData, "corrupt task list");
+    let mut tasks = Vec::new();
+    while !body.is_empty() {
+        let (len, rest) = body.split_first_chunk::<4>().ok_or_else(corrupt)?;
+        let len = u32::from_le_bytes(*len) as usize;
+        if rest.len() < len {
+            return Err(corrupt());
+        }
+        tasks.push(&rest[..len]);
+        body = &rest[len..];
+    }
+    Ok(tasks)
 }
 
 /// Reads one frame into `buf` (kind first); `Ok(None)` at a clean end of stream.
@@ -83,7 +125,9 @@ where
     let mut reader = BufReader::new(&stream);
     let mut writer = &stream;
     let (mut frame, mut scratch) = (Vec::new(), Vec::new());
-    let mut task: Option<TaskId> = None;
+    // The task the child runs: its outcome comes with the child's next frame.
+    let mut running: Option<TaskId> = None;
+    let mut gone = false;
     loop {
         match read_frame(&mut reader, &mut frame)? {
             None => return Ok(()),
@@ -97,7 +141,7 @@ where
         }
         let flags = frame[1];
         let wait_ms = u32::from_le_bytes([frame[2], frame[3], frame[4], frame[5]]);
-        let finished = match (task.take(), flags & HAS_OUTCOME != 0) {
+        let finished = match (running.take(), flags & HAS_OUTCOME != 0) {
             (Some(task), true) => {
                 let bytes = frame[6..].to_vec();
                 let outcome = if flags & FAILED != 0 {
@@ -109,19 +153,40 @@ where
             }
             _ => None,
         };
-        match pool.next(worker, finished, Duration::from_millis(u64::from(wait_ms))) {
-            // A child cannot view the producer's memory: its tasks never carry attachments (the
-            // producer copies transferred buffers for child processes).
-            Step::Task { id, args, .. } => {
-                task = Some(id);
-                write_frame(&mut writer, &mut scratch, TASK, &[], args.as_bytes())?;
-            }
-            Step::Idle => write_frame(&mut writer, &mut scratch, IDLE, &[], &[])?,
-            Step::Retire => {
-                write_frame(&mut writer, &mut scratch, RETIRE, &[], &[])?;
-                return Ok(());
-            }
+        if gone {
+            // The child cannot read any more, but what it reported before it went still counts:
+            // record it (and mirror the starts it made) without handing out anything new.
+            running = pool.start_held(worker, finished).0;
+            continue;
         }
+        // A child cannot view the producer's memory: its tasks never carry attachments (the
+        // producer copies transferred buffers for child processes).
+        let written = if flags & STARTING != 0 {
+            // `None` when the engine took the held task back: what the child reports is dropped.
+            let (started, ahead) = pool.start_held(worker, finished);
+            running = started;
+            let ahead = ahead.iter().map(|(_, args)| args.as_bytes());
+            write_tasks(&mut writer, &mut scratch, AHEAD, ahead)
+        } else {
+            let wait = Duration::from_millis(u64::from(wait_ms));
+            match pool.next_holding(worker, finished, wait) {
+                (Step::Task { id, args, .. }, ahead) => {
+                    running = Some(id);
+                    let tasks = std::iter::once(args.as_bytes())
+                        .chain(ahead.iter().map(|(_, args)| args.as_bytes()));
+                    write_tasks(&mut writer, &mut scratch, TASK, tasks)
+                }
+                (Step::Idle, _) => write_frame(&mut writer, &mut scratch, IDLE, &[], &[]),
+                (Step::Retire, _) => {
+                    // Nothing more to hand out; the child exits once it reads this.
+                    write_frame(&mut writer, &mut scratch, RETIRE, &[], &[])?;
+                    return Ok(());
+                }
+            }
+        };
+        // A write fails when the child is gone; its exit settles what it had. Frames it sent
+        // before going are still in the socket: read on until its end.
+        gone = written.is_err();
     }
 }
 
@@ -142,6 +207,12 @@ pub struct RemoteWorker<S> {
     writer: S,
     frame: Vec<u8>,
     scratch: Vec<u8>,
+    /// Arguments of the tasks handed ahead, to run in this order.
+    held: VecDeque<Vec<u8>>,
+    /// Answers to starts (`AHEAD` frames) not read yet.
+    unread: usize,
+    /// The arguments of the task being run, when it came from `held`.
+    current: Vec<u8>,
 }
 
 impl<S: Read + Write> RemoteWorker<S> {
@@ -152,23 +223,45 @@ impl<S: Read + Write> RemoteWorker<S> {
             writer,
             frame: Vec::new(),
             scratch: Vec::new(),
+            held: VecDeque::new(),
+            unread: 0,
+            current: Vec::new(),
         }
     }
 
-    /// Reports the last outcome (if any) and waits for the engine's answer, which comes within
-    /// `wait_ms` (plus the trip). A closed connection means the producer is gone: retire.
+    /// Reports the last outcome (if any) and returns the next task: one held ahead if there is
+    /// one (started at once, without waiting for the engine), else the engine's answer, which
+    /// comes within `wait_ms` (plus the trip). A closed connection means the producer is gone:
+    /// retire.
     pub fn next(
         &mut self,
         failed: bool,
         outcome: Option<&[u8]>,
         wait_ms: u32,
     ) -> io::Result<RemoteStep<'_>> {
+        // Answers to earlier starts hand more tasks ahead; they are needed once the held run out,
+        // and by then they have usually arrived.
+        while self.held.is_empty() && self.unread > 0 {
+            match read_frame(&mut self.reader, &mut self.frame)? {
+                None => return Ok(RemoteStep::Retire),
+                Some(AHEAD) => {
+                    self.unread -= 1;
+                    let tasks = split_tasks(&self.frame[1..])?;
+                    self.held.extend(tasks.into_iter().map(<[u8]>::to_vec));
+                }
+                Some(kind) => return Err(unexpected(kind)),
+            }
+        }
         let mut flags = 0;
         if outcome.is_some() {
             flags |= HAS_OUTCOME;
             if failed {
                 flags |= FAILED;
             }
+        }
+        let held = self.held.pop_front();
+        if held.is_some() {
+            flags |= STARTING;
         }
         let mut head = [0u8; 5];
         head[0] = flags;
@@ -186,15 +279,31 @@ impl<S: Read + Write> RemoteWorker<S> {
                 Err(e)
             };
         }
+        if let Some(args) = held {
+            self.unread += 1;
+            self.current = args;
+            return Ok(RemoteStep::Task(&self.current));
+        }
         match read_frame(&mut self.reader, &mut self.frame)? {
             None => Ok(RemoteStep::Retire),
-            Some(TASK) => Ok(RemoteStep::Task(&self.frame[1..])),
+            Some(TASK) => {
+                let tasks = split_tasks(&self.frame[1..])?;
+                let (first, ahead) = tasks.split_first().ok_or_else(|| unexpected(TASK))?;
+                let len = first.len();
+                self.held.extend(ahead.iter().map(|args| args.to_vec()));
+                // The first task's arguments follow the kind and their length.
+                Ok(RemoteStep::Task(&self.frame[5..5 + len]))
+            }
             Some(IDLE) => Ok(RemoteStep::Idle),
             Some(RETIRE) => Ok(RemoteStep::Retire),
-            Some(kind) => Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("unexpected frame kind {kind}"),
-            )),
+            Some(kind) => Err(unexpected(kind)),
         }
     }
+}
+
+fn unexpected(kind: u8) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("unexpected frame kind {kind}"),
+    )
 }

@@ -16,6 +16,7 @@ use crate::stats::Stats;
 use crate::task::{Attachment, Decision, Delivery, ExitInfo, Outcome, Task, TaskId, TaskState};
 use crate::worker::{Departure, Finished, WorkerId, WorkerRec};
 
+mod ahead;
 mod audit;
 mod queries;
 
@@ -201,6 +202,8 @@ impl State {
         let rec = WorkerRec {
             slot,
             running: None,
+            held: VecDeque::new(),
+            last_run: None,
             retired: false,
             last_active: Instant::now(),
             started: false,
@@ -219,7 +222,7 @@ impl State {
         };
         // A worker asking for work while still holding a task broke the protocol; retiring it makes
         // its exit settle that task (as WorkerExited) instead of overwriting and losing it.
-        if rec.retired || stopping || rec.running.is_some() {
+        if rec.retired || stopping || rec.running.is_some() || !rec.held.is_empty() {
             return Take::Retire;
         }
         if !rec.started {
@@ -229,26 +232,19 @@ impl State {
         if self.phase != Phase::Running {
             return Take::Empty;
         }
-        while let Some(id) = self.queue.pop_front() {
-            let Some(task) = self.tasks.get_mut(&id) else {
-                continue;
-            };
-            if task.state != TaskState::Queued {
-                continue;
-            }
-            task.state = TaskState::Running { worker, since: now };
-            rec.running = Some(id);
-            rec.last_active = now;
-            let args = task.args.clone();
-            let attachments = task.attachments.clone();
-            self.stats.pending -= 1;
-            self.stats.running += 1;
-            if self.room_wanted && self.room() > 0 {
-                self.room_wanted = false;
-                self.room_ready = true;
+        if let Some((id, args, attachments)) =
+            self.pop_queued(TaskState::Running { worker, since: now })
+        {
+            // `pop_queued` cannot reach `rec` through `self`: look it up again.
+            if let Some(rec) = self.workers.get_mut(&worker) {
+                rec.running = Some(id);
+                rec.last_active = now;
             }
             return Take::Task(id, args, attachments);
         }
+        let Some(rec) = self.workers.get_mut(&worker) else {
+            return Take::Retire;
+        };
         if let Some(idle) = self.config.idle_timeout {
             if now >= rec.last_active + idle {
                 rec.retired = true;
@@ -257,6 +253,32 @@ impl State {
             }
         }
         Take::Empty
+    }
+
+    /// Takes the oldest queued task out of the queue into `state` (handed to a worker) and returns
+    /// what the worker needs of it.
+    pub(crate) fn pop_queued(
+        &mut self,
+        state: TaskState,
+    ) -> Option<(TaskId, Payload, Vec<Attachment>)> {
+        while let Some(id) = self.queue.pop_front() {
+            let Some(task) = self.tasks.get_mut(&id) else {
+                continue;
+            };
+            if task.state != TaskState::Queued {
+                continue;
+            }
+            task.state = state;
+            let taken = (id, task.args.clone(), task.attachments.clone());
+            self.stats.pending -= 1;
+            self.stats.running += 1;
+            if self.room_wanted && self.room() > 0 {
+                self.room_wanted = false;
+                self.room_ready = true;
+            }
+            return Some(taken);
+        }
+        None
     }
 
     /// The ids of the queued tasks, oldest first (the queue without the ids it skips).
@@ -285,6 +307,11 @@ impl State {
         }
         rec.running = None;
         rec.last_active = now;
+        if let Some(TaskState::Running { since, .. }) =
+            self.tasks.get(&finished.task).map(|t| t.state)
+        {
+            rec.last_run = Some(now.saturating_duration_since(since));
+        }
         let slot = rec.slot;
         (
             true,
@@ -348,6 +375,8 @@ impl State {
             (false, true) => Departure::Retired,
             (false, false) => Departure::Unexpected,
         };
+        // Tasks it held ahead never started: they go back to the queue, no attempt counted.
+        self.requeue(rec.held);
         let notify = match rec.running {
             Some(task) => self.end_attempt(task, rec.slot, Outcome::WorkerExited(exit)),
             None => false,
@@ -502,13 +531,12 @@ impl State {
     fn cancel_running(&mut self) {
         for rec in self.workers.values_mut() {
             rec.retired = true;
-            let Some(id) = rec.running.take() else {
-                continue;
-            };
-            if let Some(task) = self.tasks.remove(&id) {
-                self.stats.running -= 1;
-                self.stats.cancelled += 1;
-                self.unprocessed.push((id, task.args));
+            for id in rec.running.take().into_iter().chain(rec.held.drain(..)) {
+                if let Some(task) = self.tasks.remove(&id) {
+                    self.stats.running -= 1;
+                    self.stats.cancelled += 1;
+                    self.unprocessed.push((id, task.args));
+                }
             }
         }
     }

@@ -14,7 +14,7 @@ pub struct Stats {
     pub retried: u64,
     /// Tasks in the queue.
     pub pending: u64,
-    /// Tasks a worker is running.
+    /// Tasks handed to a worker: running, or held by it to run next (see `Pool::start_held`).
     pub running: u64,
     /// Tasks whose outcome the producer has not decided on yet.
     pub settling: u64,

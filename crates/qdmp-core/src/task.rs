@@ -16,6 +16,8 @@ pub(crate) enum TaskState {
     Queued,
     /// Picked up by `worker` at `since`.
     Running { worker: WorkerId, since: Instant },
+    /// Handed to `worker` ahead of time: it will run it after the tasks before it in its `held`.
+    Held { worker: WorkerId },
     /// Its attempt has an outcome in the done queue, not yet drained by the producer.
     Done,
     /// Drained by the producer, which owes the engine a [`Decision`].

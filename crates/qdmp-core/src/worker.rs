@@ -1,7 +1,8 @@
 //! Worker instances as the engine sees them: which slot they fill and what they run.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::payload::Payload;
 use crate::task::{Attachment, Outcome, TaskId};
@@ -17,6 +18,11 @@ pub(crate) struct WorkerRec {
     pub slot: u32,
     /// The task it runs, if any. Invariant: `Some(t)` iff task `t` is `Running { worker: this }`.
     pub running: Option<TaskId>,
+    /// Tasks handed to it ahead, to run after `running` in this order (child processes only).
+    /// Invariant: holds exactly the tasks that are `Held { worker: this }`.
+    pub held: VecDeque<TaskId>,
+    /// How long its last task ran: how many tasks it is worth handing it ahead.
+    pub last_run: Option<Duration>,
     /// Set when the worker must take no more tasks (stop, scale-down, replacement).
     pub retired: bool,
     /// When it last finished or took a task (or first asked for one, or its idle clock was reset).

@@ -123,3 +123,104 @@ fn large_payloads_cross_intact() {
     client.next(false, Some(&big), 0).unwrap();
     assert_eq!(pool.drain(1)[0].outcome, Outcome::Value(big));
 }
+
+/// Runs tasks on `client` (echoing each argument upper-cased... here, reversed) until `count`
+/// have run or the engine has nothing for it; returns the arguments it ran, in order.
+fn run_remote(client: &mut RemoteWorker<UnixStream>, count: usize) -> Vec<Vec<u8>> {
+    let mut ran = Vec::new();
+    let mut outcome: Option<Vec<u8>> = None;
+    while ran.len() < count {
+        match client.next(false, outcome.as_deref(), 0).unwrap() {
+            RemoteStep::Task(args) => {
+                ran.push(args.to_vec());
+                outcome = Some(args.iter().rev().copied().collect());
+            }
+            RemoteStep::Idle | RemoteStep::Retire => break,
+        }
+    }
+    ran
+}
+
+#[test]
+fn a_child_running_short_tasks_is_handed_the_next_ones_ahead_and_each_settles_once() {
+    let pool = Arc::new(Pool::new(Config::default()));
+    pool.start().unwrap();
+    let (_, mut client, _server) = connect(&pool, 0);
+    let args: Vec<Vec<u8>> = (0..500).map(|i| format!("task-{i}").into_bytes()).collect();
+    pool.submit(args.iter().map(|a| Payload::new(a)).collect(), 500)
+        .unwrap();
+    let mut ran = run_remote(&mut client, 500);
+    // The last outcome goes with the next call, which finds nothing left.
+    assert_eq!(
+        client.next(false, Some(b"1-ksat"), 0).unwrap(),
+        RemoteStep::Idle
+    );
+    assert_eq!(ran.len(), 500);
+    assert_eq!(ran, args, "tasks run in queue order, held ones included");
+    assert!(
+        pool.stats().running == 0 && pool.stats().pending == 0,
+        "{:?}",
+        pool.stats()
+    );
+    let delivered = pool.drain(usize::MAX);
+    assert_eq!(delivered.len(), 500, "every task has exactly one outcome");
+    let mut values: Vec<Vec<u8>> = delivered
+        .iter()
+        .map(|d| match &d.outcome {
+            Outcome::Value(v) => v.iter().rev().copied().collect(),
+            other => panic!("unexpected outcome {other:?}"),
+        })
+        .collect();
+    values.sort();
+    let mut expected = args.clone();
+    expected.pop(); // the last outcome was sent as "1-ksat" above
+    expected.push(b"task-1".to_vec());
+    expected.sort();
+    assert_eq!(values, expected, "each result belongs to its own task");
+    ran.sort();
+    ran.dedup();
+    assert_eq!(ran.len(), 500, "no task ran twice");
+    pool.audit().unwrap();
+}
+
+#[test]
+fn a_child_that_dies_holding_tasks_gives_them_back_and_only_its_running_task_fails() {
+    let pool = Arc::new(Pool::new(Config::default()));
+    pool.start().unwrap();
+    let (worker, mut client, server) = connect(&pool, 0);
+    pool.submit((0..100).map(|i| Payload::new(&[i])).collect(), 100)
+        .unwrap();
+    let ran = run_remote(&mut client, 10);
+    assert_eq!(ran.len(), 10);
+    let handed = pool.stats().running;
+    assert!(
+        handed > 1,
+        "the child holds tasks ahead ({handed} handed out)"
+    );
+    drop(client);
+    // The server may meet the closed socket writing its answer to the last start: either way it
+    // ends, and the child's exit settles the rest.
+    let _ = server.join().unwrap();
+    pool.worker_exited(
+        worker,
+        ExitInfo {
+            code: None,
+            signal: Some("SIGKILL".into()),
+        },
+    );
+    pool.audit().unwrap();
+    let stats = pool.stats();
+    assert_eq!(stats.running, 0);
+    assert_eq!(stats.pending, 100 - 10, "the held tasks are queued again");
+    let outcomes = pool.drain(usize::MAX);
+    assert_eq!(outcomes.len(), 10, "nine results and one failure");
+    assert!(matches!(outcomes[9].outcome, Outcome::WorkerExited(_)));
+
+    let (_, mut second, _server) = connect(&pool, 0);
+    let rest = run_remote(&mut second, 90);
+    let expected: Vec<Vec<u8>> = (10..100).map(|i| vec![i]).collect();
+    assert_eq!(
+        rest, expected,
+        "the rest run in order, none lost or repeated"
+    );
+}

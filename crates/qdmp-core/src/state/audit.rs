@@ -27,6 +27,18 @@ impl State {
                         ));
                     }
                 }
+                TaskState::Held { worker } => {
+                    s.running += 1;
+                    let rec = self
+                        .workers
+                        .get(&worker)
+                        .ok_or(format!("task {id} held by missing worker"))?;
+                    if !rec.held.contains(id) {
+                        return Err(format!(
+                            "task {id} is held by worker {worker}, which does not know it"
+                        ));
+                    }
+                }
                 TaskState::Done | TaskState::Collecting => s.settling += 1,
             }
         }

@@ -1,0 +1,261 @@
+//! Tasks held ahead by workers that pay a round trip per task (child processes): when they are
+//! handed out, when they start, and where they go when their worker cannot run them.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on any unexpected error"
+)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use qdmp_core::{
+    Cancellation, Config, ExitInfo, Finished, Outcome, Payload, Pool, Step, TaskId, Terminate,
+    Terminator, WorkerId,
+};
+
+fn started() -> Arc<Pool> {
+    let pool = Arc::new(Pool::new(Config::default()));
+    pool.start().unwrap();
+    pool
+}
+
+fn submit(pool: &Pool, count: usize) -> Vec<TaskId> {
+    let args = (0..count)
+        .map(|i| Payload::new(i.to_string().as_bytes()))
+        .collect();
+    pool.submit(args, count as u64).unwrap().collect()
+}
+
+fn ok(task: TaskId) -> Option<Finished> {
+    Some(Finished {
+        task,
+        outcome: Outcome::Value(b"ok".to_vec()),
+    })
+}
+
+/// Takes a task for `worker` (reporting `finished`) and returns it with the ids handed ahead.
+fn take(pool: &Pool, worker: WorkerId, finished: Option<Finished>) -> (TaskId, Vec<TaskId>) {
+    match pool.next_holding(worker, finished, Duration::ZERO) {
+        (Step::Task { id, .. }, held) => (id, held.into_iter().map(|(id, _)| id).collect()),
+        (other, _) => panic!("expected a task, got {other:?}"),
+    }
+}
+
+/// Worker `worker` reports `finished` and takes a task the way a worker thread does (holding
+/// none), returning its id.
+fn take_plain(pool: &Pool, worker: WorkerId, finished: Option<Finished>) -> TaskId {
+    match pool.next(worker, finished, Duration::ZERO) {
+        Step::Task { id, .. } => id,
+        other => panic!("expected a task, got {other:?}"),
+    }
+}
+
+/// A worker that has run one short task, and now runs its second with others held ahead.
+fn holding(pool: &Pool, worker: WorkerId) -> (TaskId, Vec<TaskId>) {
+    let (first, held) = take(pool, worker, None);
+    assert!(
+        held.is_empty(),
+        "nothing is held before the worker's speed is known"
+    );
+    take(pool, worker, ok(first))
+}
+
+struct CountingKill(AtomicUsize);
+
+impl Terminate for CountingKill {
+    fn terminate(&self) -> bool {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        true
+    }
+}
+
+#[test]
+fn a_worker_running_short_tasks_holds_the_next_ones_and_starts_them_in_order() {
+    let pool = started();
+    let a = pool.register_worker(0).unwrap();
+    let _b = pool.register_worker(1).unwrap();
+    let ids = submit(&pool, 40);
+    let (running, held) = holding(&pool, a);
+    assert_eq!(running, ids[1]);
+    assert!(!held.is_empty() && held.len() <= 16, "held {held:?}");
+    assert_eq!(held, ids[2..2 + held.len()], "held in queue order");
+    let stats = pool.stats();
+    assert_eq!(
+        stats.running,
+        1 + held.len() as u64,
+        "held tasks count as handed out"
+    );
+    assert_eq!(stats.pending, 40 - 2 - held.len() as u64);
+    pool.audit().unwrap();
+
+    let before = Instant::now();
+    let (started, more) = pool.start_held(a, ok(running));
+    assert_eq!(started, Some(held[0]));
+    let running_now = pool.running_tasks();
+    assert_eq!(
+        running_now.len(),
+        1,
+        "a held task is not running until started"
+    );
+    assert_eq!(running_now[0].task, held[0]);
+    assert!(
+        running_now[0].since >= before,
+        "its time starts when it starts"
+    );
+    assert!(more.iter().all(|(id, _)| !held.contains(id)), "held once");
+    pool.audit().unwrap();
+    assert_eq!(pool.drain(usize::MAX).len(), 2);
+}
+
+#[test]
+fn nothing_is_held_when_the_queue_is_shallow_or_the_tasks_are_slow() {
+    let pool = started();
+    let a = pool.register_worker(0).unwrap();
+    let _b = pool.register_worker(1).unwrap();
+    submit(&pool, 3);
+    let (_, held) = holding(&pool, a);
+    assert!(
+        held.is_empty(),
+        "one task left for the other worker: it is not taken from it"
+    );
+
+    let pool = started();
+    let a = pool.register_worker(0).unwrap();
+    submit(&pool, 40);
+    let (first, _) = take(&pool, a, None);
+    thread::sleep(Duration::from_millis(3));
+    let (_, held) = take(&pool, a, ok(first));
+    assert!(
+        held.is_empty(),
+        "a worker whose tasks take milliseconds holds none"
+    );
+    pool.audit().unwrap();
+}
+
+#[test]
+fn when_a_holding_worker_dies_its_task_fails_and_the_held_ones_go_back_first_in_line() {
+    let pool = started();
+    let a = pool.register_worker(0).unwrap();
+    let b = pool.register_worker(1).unwrap();
+    submit(&pool, 40);
+    let (running, held) = holding(&pool, a);
+    pool.worker_exited(
+        a,
+        ExitInfo {
+            code: Some(1),
+            signal: None,
+        },
+    );
+    pool.audit().unwrap();
+    let delivered = pool.drain(usize::MAX);
+    let died = delivered.iter().find(|d| d.task == running).unwrap();
+    assert!(matches!(died.outcome, Outcome::WorkerExited(_)));
+    let mut last = None;
+    for &id in &held {
+        let got = take_plain(&pool, b, last.and_then(ok));
+        assert_eq!(
+            got, id,
+            "held tasks run next, in their order, on another worker"
+        );
+        last = Some(got);
+        pool.audit().unwrap();
+    }
+    assert!(
+        pool.drain(usize::MAX).iter().all(|d| d.attempt == 0),
+        "no attempt counted for tasks that never started"
+    );
+}
+
+#[test]
+fn an_interrupted_worker_gives_back_the_tasks_it_had_not_started() {
+    let pool = started();
+    let a = pool.register_worker(0).unwrap();
+    let _b = pool.register_worker(1).unwrap();
+    submit(&pool, 40);
+    let kills = Arc::new(CountingKill(AtomicUsize::new(0)));
+    pool.set_terminator(a, Terminator(kills.clone()));
+    let (running, held) = holding(&pool, a);
+    assert!(!held.is_empty());
+    thread::sleep(Duration::from_millis(30));
+    assert_eq!(pool.interrupt_older_than(Duration::from_millis(20)), 1);
+    assert_eq!(kills.0.load(Ordering::SeqCst), 1);
+    let timed_out: Vec<_> = pool
+        .drain(usize::MAX)
+        .into_iter()
+        .filter(|d| matches!(d.outcome, Outcome::TimedOut { .. }))
+        .collect();
+    assert_eq!(timed_out.len(), 1, "only the started task timed out");
+    assert_eq!(timed_out[0].task, running);
+    assert_eq!(pool.stats().running, 0, "the held tasks were taken back");
+    assert_eq!(pool.start_held(a, None).0, None);
+    pool.audit().unwrap();
+}
+
+#[test]
+fn cancelling_a_held_task_ends_its_worker_and_requeues_the_task_it_was_running() {
+    let pool = started();
+    let a = pool.register_worker(0).unwrap();
+    let b = pool.register_worker(1).unwrap();
+    let kills = Arc::new(CountingKill(AtomicUsize::new(0)));
+    pool.set_terminator(a, Terminator(kills.clone()));
+    submit(&pool, 40);
+    let (running, held) = holding(&pool, a);
+    assert!(matches!(
+        pool.cancel(&[held[0]], false)[0],
+        Cancellation::Busy
+    ));
+    assert!(matches!(
+        pool.cancel(&[held[0]], true)[0],
+        Cancellation::Running { slot: 0, .. }
+    ));
+    assert_eq!(kills.0.load(Ordering::SeqCst), 1);
+    pool.audit().unwrap();
+    assert_eq!(pool.stats().cancelled, 1);
+    let mut last = take_plain(&pool, b, None);
+    assert_eq!(last, running, "the interrupted task runs again, first");
+    let mut rest = Vec::new();
+    for _ in 1..held.len() {
+        last = take_plain(&pool, b, ok(last));
+        rest.push(last);
+    }
+    assert_eq!(rest, held[1..], "then the other held ones");
+    assert!(
+        pool.drain(usize::MAX).iter().all(|d| d.task != held[0]),
+        "the cancelled one never ends"
+    );
+}
+
+#[test]
+fn a_graceful_stop_lets_held_tasks_run_and_a_forced_one_cancels_them() {
+    let pool = started();
+    let a = pool.register_worker(0).unwrap();
+    let _b = pool.register_worker(1).unwrap();
+    submit(&pool, 40);
+    let (running, held) = holding(&pool, a);
+    pool.stop(false);
+    let (started, more) = pool.start_held(a, ok(running));
+    assert_eq!(
+        started,
+        Some(held[0]),
+        "a held task still starts while stopping"
+    );
+    assert!(more.is_empty(), "nothing more is handed out while stopping");
+    pool.audit().unwrap();
+    pool.stop(true);
+    let unprocessed: Vec<TaskId> = pool
+        .take_unprocessed()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    for id in &held {
+        assert!(
+            unprocessed.contains(id),
+            "held task {id} is handed back by the forced stop"
+        );
+    }
+    pool.audit().unwrap();
+    assert_eq!(pool.stats().running, 0);
+}
