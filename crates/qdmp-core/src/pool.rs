@@ -96,7 +96,13 @@ fn run_watchdog(shared: &Shared) {
             return;
         }
         let mut followup = Followup::default();
-        let next = locked.state.expire(Instant::now(), &mut followup);
+        let now = Instant::now();
+        let deadline = locked.state.expire(now, &mut followup);
+        followup.notify |= locked.state.deferred_wake_due(now);
+        let next = match (deadline, locked.state.wake_at()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         if !followup.kill.is_empty() || followup.notify {
             drop(locked);
             shared.follow(followup);
@@ -144,9 +150,9 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// A new engine in the `Created` phase, with a watchdog thread when `task_timeout` is set.
+    /// A new engine in the `Created` phase, with its timer thread (the watchdog: task time
+    /// limits, and deferred wake-ups of the producer).
     pub fn new(config: Config) -> Pool {
-        let timed = config.task_timeout.is_some();
         let shared = Arc::new(Shared {
             locked: Mutex::new(Locked {
                 state: State::new(config),
@@ -161,18 +167,20 @@ impl Pool {
             spinning: AtomicBool::new(false),
             spin: SpinPolicy::default(),
         });
-        let watchdog = timed.then(|| {
+        let watchdog = {
             let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name("qdmp-watchdog".into())
                 .spawn(move || run_watchdog(&shared))
-        });
+        };
         // Without its watchdog thread (the OS refused one) the engine still works, only without
-        // time limits; there is no caller here to report to, so limits are simply not enforced.
-        Pool {
-            shared,
-            watchdog: watchdog.and_then(std::result::Result::ok),
+        // time limits, and waking the producer for every outcome (`defers` stays false); there is
+        // no caller here to report to, so limits are simply not enforced.
+        let watchdog = watchdog.ok();
+        if watchdog.is_some() {
+            shared.lock().state.allow_deferred_wakes();
         }
+        Pool { shared, watchdog }
     }
 
     /// Checks a requested worker count: an integer in `1..=MAX_WORKERS`.
@@ -283,11 +291,11 @@ impl Pool {
     pub fn next(&self, worker: WorkerId, finished: Option<Finished>, wait: Duration) -> Step {
         let mut locked = self.lock();
         let now = Instant::now();
-        let mut notify = finished.is_some_and(|f| locked.state.finish(worker, f, now).1);
+        let mut notify = self.finish(&mut locked, worker, finished, now);
         let step = match locked.state.take(worker, now) {
             Take::Task(id, args, attachments) => {
                 self.wake_watchdog(&mut locked);
-                notify |= locked.state.wake_due(); // room may have opened in the bounded queue
+                notify |= locked.state.room_wake_due(); // room may have opened in the bounded queue
                 Some(Step::Task {
                     id,
                     args,
@@ -306,6 +314,27 @@ impl Pool {
             Some(step) => step,
             None => self.wait_for_task(worker, now + wait),
         }
+    }
+
+    /// Records a worker's outcome; returns whether to notify the producer now. When the state
+    /// defers that, the watchdog learns when to do it instead.
+    fn finish(
+        &self,
+        locked: &mut Locked,
+        worker: WorkerId,
+        finished: Option<Finished>,
+        now: Instant,
+    ) -> bool {
+        let Some(finished) = finished else {
+            return false;
+        };
+        let deferred = locked.state.wake_at().is_some();
+        let notify = locked.state.finish(worker, finished, now).1;
+        if !deferred && locked.state.wake_at().is_some() {
+            locked.watchdog_idle = false;
+            self.shared.watch.notify_one();
+        }
+        notify
     }
 
     fn wake_watchdog(&self, locked: &mut Locked) {
@@ -352,7 +381,7 @@ impl Pool {
             match locked.state.take(worker, now) {
                 Take::Task(id, args, attachments) => {
                     self.wake_watchdog(&mut locked);
-                    let notify = locked.state.wake_due();
+                    let notify = locked.state.room_wake_due();
                     drop(locked);
                     if notify {
                         self.shared.notify();

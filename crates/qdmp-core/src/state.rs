@@ -19,6 +19,7 @@ use crate::worker::{Departure, Finished, WorkerId, WorkerRec};
 mod ahead;
 mod audit;
 mod queries;
+mod wake;
 
 /// The engine's lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +77,10 @@ pub(crate) struct State {
     /// Whether the producer was told that `done` or `terminations` is non-empty, or that room
     /// opened, and has not taken all of it since.
     notified: bool,
+    /// When a wake-up deferred while many tasks are queued is due (see `state/wake.rs`).
+    wake_at: Option<Instant>,
+    /// Whether a timer thread delivers deferred wake-ups (else none is deferred).
+    defers: bool,
     /// The producer waits for room in the bounded queue: tell it when a worker makes some.
     room_wanted: bool,
     /// Room opened since the producer asked; it learns of it through the notifier.
@@ -100,6 +105,8 @@ impl State {
             workers: IdMap::default(),
             terminations: Vec::new(),
             notified: false,
+            wake_at: None,
+            defers: false,
             room_wanted: false,
             room_ready: false,
             stats: Stats::default(),
@@ -313,37 +320,22 @@ impl State {
             rec.last_run = Some(now.saturating_duration_since(since));
         }
         let slot = rec.slot;
-        (
-            true,
-            self.end_attempt(finished.task, slot, finished.outcome),
-        )
+        self.record_outcome(finished.task, slot, finished.outcome);
+        (true, self.outcome_ready(now))
     }
 
     /// Moves a running task to `Done`. Returns whether the producer must be notified.
     pub(crate) fn end_attempt(&mut self, task: TaskId, slot: u32, outcome: Outcome) -> bool {
+        self.record_outcome(task, slot, outcome);
+        self.wake_due()
+    }
+
+    fn record_outcome(&mut self, task: TaskId, slot: u32, outcome: Outcome) {
         if let Some(t) = self.tasks.get_mut(&task) {
             t.state = TaskState::Done;
             self.done.push_back((task, slot, outcome));
             self.stats.running -= 1;
             self.stats.settling += 1;
-        }
-        self.wake_due()
-    }
-
-    /// Whether the producer must be woken now: something waits for it and it was not told yet.
-    pub(crate) fn wake_due(&mut self) -> bool {
-        if self.notified
-            || (self.done.is_empty() && self.terminations.is_empty() && !self.room_ready)
-        {
-            return false;
-        }
-        self.notified = true;
-        true
-    }
-
-    fn rearm_if_empty(&mut self) {
-        if self.done.is_empty() && self.terminations.is_empty() && !self.room_ready {
-            self.notified = false;
         }
     }
 

@@ -35,7 +35,7 @@ impl Pool {
     ) -> (Option<TaskId>, Vec<(TaskId, Payload)>) {
         let mut locked = self.lock();
         let now = Instant::now();
-        let mut notify = finished.is_some_and(|f| locked.state.finish(worker, f, now).1);
+        let mut notify = self.finish(&mut locked, worker, finished, now);
         let started = locked.state.start_held(worker, now);
         let held = if started.is_some() {
             self.wake_watchdog(&mut locked); // a deadline starts now
@@ -43,7 +43,7 @@ impl Pool {
         } else {
             Vec::new()
         };
-        notify |= locked.state.wake_due(); // taking held tasks may have made room in the queue
+        notify |= locked.state.room_wake_due(); // taking held tasks may have made room
         drop(locked);
         if notify {
             self.shared.notify();
