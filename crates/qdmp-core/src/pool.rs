@@ -337,8 +337,11 @@ impl Pool {
         notify
     }
 
+    /// A task started: an idle watchdog must learn its deadline, if tasks have one. (Without
+    /// `task_timeout` there is none: waking the watchdog per task would only cost a switch.)
     fn wake_watchdog(&self, locked: &mut Locked) {
-        if locked.watchdog_idle && self.watchdog.is_some() {
+        let timed = locked.state.config.task_timeout.is_some();
+        if timed && locked.watchdog_idle && self.watchdog.is_some() {
             locked.watchdog_idle = false;
             self.shared.watch.notify_one();
         }
