@@ -31,6 +31,10 @@ use crate::task::{Attachment, Decision, Delivery, ExitInfo, TaskId};
 use crate::worker::{Departure, Finished, Step, Terminator, WorkerId};
 
 mod ahead;
+mod wait;
+mod watchdog;
+
+use watchdog::run_watchdog;
 
 struct Locked {
     state: State,
@@ -86,43 +90,6 @@ impl Shared {
         if followup.notify {
             self.notify();
         }
-    }
-}
-
-fn run_watchdog(shared: &Shared) {
-    let mut locked = shared.lock();
-    loop {
-        if locked.shutdown {
-            return;
-        }
-        let mut followup = Followup::default();
-        let now = Instant::now();
-        let deadline = locked.state.expire(now, &mut followup);
-        followup.notify |= locked.state.deferred_wake_due(now);
-        let next = match (deadline, locked.state.wake_at()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        if !followup.kill.is_empty() || followup.notify {
-            drop(locked);
-            shared.follow(followup);
-            locked = shared.lock();
-            continue;
-        }
-        locked.watchdog_idle = next.is_none();
-        locked = match next {
-            Some(deadline) => {
-                let wait = deadline.saturating_duration_since(Instant::now());
-                match shared.watch.wait_timeout(locked, wait) {
-                    Ok((guard, _)) => guard,
-                    Err(poisoned) => poisoned.into_inner().0,
-                }
-            }
-            None => shared
-                .watch
-                .wait(locked)
-                .unwrap_or_else(PoisonError::into_inner),
-        };
     }
 }
 
@@ -313,121 +280,6 @@ impl Pool {
         match step {
             Some(step) => step,
             None => self.wait_for_task(worker, now + wait),
-        }
-    }
-
-    /// Records a worker's outcome; returns whether to notify the producer now. When the state
-    /// defers that, the watchdog learns when to do it instead.
-    fn finish(
-        &self,
-        locked: &mut Locked,
-        worker: WorkerId,
-        finished: Option<Finished>,
-        now: Instant,
-    ) -> bool {
-        let Some(finished) = finished else {
-            return false;
-        };
-        let deferred = locked.state.wake_at().is_some();
-        let notify = locked.state.finish(worker, finished, now).1;
-        if !deferred && locked.state.wake_at().is_some() {
-            locked.watchdog_idle = false;
-            self.shared.watch.notify_one();
-        }
-        notify
-    }
-
-    /// A task started: an idle watchdog must learn its deadline, if tasks have one. (Without
-    /// `task_timeout` there is none: waking the watchdog per task would only cost a switch.)
-    fn wake_watchdog(&self, locked: &mut Locked) {
-        let timed = locked.state.config.task_timeout.is_some();
-        if timed && locked.watchdog_idle && self.watchdog.is_some() {
-            locked.watchdog_idle = false;
-            self.shared.watch.notify_one();
-        }
-    }
-
-    /// Spins, without the lock, until tasks are queued or the spin limit passes, if no other
-    /// worker is spinning and spinning has been paying (see [`SpinPolicy`]).
-    fn spin_for_work(&self, deadline: Instant) {
-        let limit = self.shared.spin.limit();
-        if limit.is_zero()
-            || self
-                .shared
-                .spinning
-                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_err()
-        {
-            return;
-        }
-        let epoch = self.shared.queued_epoch.load(Ordering::Acquire);
-        let until = (Instant::now() + limit).min(deadline);
-        let mut found = false;
-        while Instant::now() < until {
-            if self.shared.queued_epoch.load(Ordering::Acquire) != epoch {
-                found = true;
-                break;
-            }
-            for _ in 0..32 {
-                std::hint::spin_loop();
-            }
-        }
-        self.shared.spinning.store(false, Ordering::Release);
-        self.shared.spin.spun(found);
-    }
-
-    fn wait_for_task(&self, worker: WorkerId, deadline: Instant) -> Step {
-        let mut spun = false;
-        let mut locked = self.lock();
-        loop {
-            let now = Instant::now();
-            match locked.state.take(worker, now) {
-                Take::Task(id, args, attachments) => {
-                    self.wake_watchdog(&mut locked);
-                    let notify = locked.state.room_wake_due();
-                    drop(locked);
-                    if notify {
-                        self.shared.notify();
-                    }
-                    return Step::Task {
-                        id,
-                        args,
-                        attachments,
-                    };
-                }
-                Take::Retire => return Step::Retire,
-                Take::Empty if now >= deadline => return Step::Idle,
-                Take::Empty if !spun => {
-                    drop(locked);
-                    spun = true;
-                    self.spin_for_work(deadline);
-                    locked = self.lock();
-                }
-                Take::Empty => {
-                    // Wake in time to retire for idleness, too (`take` decides it).
-                    let until = locked
-                        .state
-                        .idle_deadline(worker)
-                        .map_or(deadline, |idle| idle.min(deadline));
-                    locked.waiting += 1;
-                    let (guard, timed_out) = match self
-                        .shared
-                        .work
-                        .wait_timeout(locked, until.saturating_duration_since(now))
-                    {
-                        Ok((guard, result)) => (guard, result.timed_out()),
-                        Err(poisoned) => {
-                            let (guard, result) = poisoned.into_inner();
-                            (guard, result.timed_out())
-                        }
-                    };
-                    locked = guard;
-                    locked.waiting -= 1;
-                    if !timed_out {
-                        self.shared.spin.slept(now.elapsed());
-                    }
-                }
-            }
         }
     }
 

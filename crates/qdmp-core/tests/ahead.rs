@@ -6,14 +6,16 @@
     reason = "a test fails loudly on any unexpected error"
 )]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::CountingKill;
 use qdmp_core::{
-    Cancellation, Config, ExitInfo, Finished, Outcome, Payload, Pool, Step, TaskId, Terminate,
-    Terminator, WorkerId,
+    Cancellation, Config, ExitInfo, Finished, Outcome, Payload, Pool, Step, TaskId, Terminator,
+    WorkerId,
 };
 
 fn started() -> Arc<Pool> {
@@ -61,15 +63,6 @@ fn holding(pool: &Pool, worker: WorkerId) -> (TaskId, Vec<TaskId>) {
         "nothing is held before the worker's speed is known"
     );
     take(pool, worker, ok(first))
-}
-
-struct CountingKill(AtomicUsize);
-
-impl Terminate for CountingKill {
-    fn terminate(&self) -> bool {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        true
-    }
 }
 
 #[test]
@@ -175,13 +168,13 @@ fn an_interrupted_worker_gives_back_the_tasks_it_had_not_started() {
     let a = pool.register_worker(0).unwrap();
     let _b = pool.register_worker(1).unwrap();
     submit(&pool, 40);
-    let kills = Arc::new(CountingKill(AtomicUsize::new(0)));
+    let kills = Arc::new(CountingKill::new());
     pool.set_terminator(a, Terminator(kills.clone()));
     let (running, held) = holding(&pool, a);
     assert!(!held.is_empty());
     thread::sleep(Duration::from_millis(30));
     assert_eq!(pool.interrupt_older_than(Duration::from_millis(20)), 1);
-    assert_eq!(kills.0.load(Ordering::SeqCst), 1);
+    assert_eq!(kills.count(), 1);
     let timed_out: Vec<_> = pool
         .drain(usize::MAX)
         .into_iter()
@@ -199,7 +192,7 @@ fn cancelling_a_held_task_ends_its_worker_and_requeues_the_task_it_was_running()
     let pool = started();
     let a = pool.register_worker(0).unwrap();
     let b = pool.register_worker(1).unwrap();
-    let kills = Arc::new(CountingKill(AtomicUsize::new(0)));
+    let kills = Arc::new(CountingKill::new());
     pool.set_terminator(a, Terminator(kills.clone()));
     submit(&pool, 40);
     let (running, held) = holding(&pool, a);
@@ -211,7 +204,7 @@ fn cancelling_a_held_task_ends_its_worker_and_requeues_the_task_it_was_running()
         pool.cancel(&[held[0]], true)[0],
         Cancellation::Running { slot: 0, .. }
     ));
-    assert_eq!(kills.0.load(Ordering::SeqCst), 1);
+    assert_eq!(kills.count(), 1);
     pool.audit().unwrap();
     assert_eq!(pool.stats().cancelled, 1);
     let mut last = take_plain(&pool, b, None);

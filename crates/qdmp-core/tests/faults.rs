@@ -5,14 +5,16 @@
     reason = "a test fails loudly on any unexpected error"
 )]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::CountingKill;
 use qdmp_core::{
     Cancellation, Config, Departure, ExitInfo, Finished, Outcome, Payload, Pool, Step, TaskId,
-    Terminate, Terminator, WorkerId,
+    Terminator, WorkerId,
 };
 
 fn started(config: Config) -> Arc<Pool> {
@@ -68,15 +70,6 @@ impl Bell {
     }
 }
 
-struct CountingKill(AtomicUsize);
-
-impl Terminate for CountingKill {
-    fn terminate(&self) -> bool {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        true
-    }
-}
-
 #[test]
 fn the_watchdog_times_out_a_task_counted_from_pickup_and_asks_the_producer_to_terminate_its_worker()
 {
@@ -126,13 +119,13 @@ fn a_worker_with_a_terminator_is_ended_by_the_engine_itself() {
         ..Config::default()
     });
     let bell = Bell::install(&pool);
-    let kills = Arc::new(CountingKill(AtomicUsize::new(0)));
+    let kills = Arc::new(CountingKill::new());
     let w = pool.register_worker(0).unwrap();
     assert!(pool.set_terminator(w, Terminator(kills.clone())));
     submit(&pool, &["hangs"]);
     take(&pool, w);
     assert!(bell.wait(Duration::from_secs(5)));
-    assert_eq!(kills.0.load(Ordering::SeqCst), 1);
+    assert_eq!(kills.count(), 1);
     assert!(
         pool.take_terminations().is_empty(),
         "nothing left for the producer to do"
