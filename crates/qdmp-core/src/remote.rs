@@ -185,7 +185,9 @@ where
             }
         };
         // A write fails when the child is gone; its exit settles what it had. Frames it sent
-        // before going are still in the socket: read on until its end.
+        // before going are still in the socket: read on until its end, so that what they report
+        // still counts if it is read before the child's exit is reported (after that, its
+        // running task has failed and its held ones run again elsewhere: late, never twice).
         gone = written.is_err();
     }
 }

@@ -505,6 +505,8 @@ impl State {
     /// nothing is left running on a closed engine.
     pub fn close(&mut self) {
         self.stop(true);
+        // Nothing should be queued once stopping (see `requeue`); if anything is, hand it back.
+        self.cancel_queued();
         self.workers.clear();
         self.phase = Phase::Stopped;
     }

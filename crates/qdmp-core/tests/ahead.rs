@@ -8,6 +8,7 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -251,4 +252,122 @@ fn a_graceful_stop_lets_held_tasks_run_and_a_forced_one_cancels_them() {
     }
     pool.audit().unwrap();
     assert_eq!(pool.stats().running, 0);
+}
+
+#[test]
+fn a_worker_holds_at_most_4_kib_of_arguments_and_never_a_larger_task() {
+    let pool = started();
+    let a = pool.register_worker(0).unwrap();
+    let _b = pool.register_worker(1).unwrap();
+    let kib = vec![7u8; 1000];
+    pool.submit((0..40).map(|_| Payload::new(&kib)).collect(), 40)
+        .unwrap();
+    let (_, held) = holding(&pool, a);
+    assert_eq!(held.len(), 4, "4 KiB of 1,000-byte arguments");
+
+    let pool = started();
+    let a = pool.register_worker(0).unwrap();
+    let _b = pool.register_worker(1).unwrap();
+    let large = vec![7u8; 5000];
+    pool.submit((0..40).map(|_| Payload::new(&large)).collect(), 40)
+        .unwrap();
+    let (_, held) = holding(&pool, a);
+    assert!(
+        held.is_empty(),
+        "a task with 5,000 bytes of arguments is never held"
+    );
+    pool.audit().unwrap();
+}
+
+#[test]
+fn tasks_held_during_a_graceful_stop_are_handed_back_when_their_worker_leaves_or_is_interrupted() {
+    // The worker exits.
+    let pool = started();
+    let a = pool.register_worker(0).unwrap();
+    let _b = pool.register_worker(1).unwrap();
+    submit(&pool, 40);
+    let (_, held) = holding(&pool, a);
+    pool.stop(false);
+    let queued_back: Vec<TaskId> = pool
+        .take_unprocessed()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    pool.worker_exited(
+        a,
+        ExitInfo {
+            code: Some(1),
+            signal: None,
+        },
+    );
+    pool.audit().unwrap();
+    let handed_back: Vec<TaskId> = pool
+        .take_unprocessed()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        handed_back, held,
+        "the held tasks, which no worker will take now"
+    );
+    assert!(held.iter().all(|id| !queued_back.contains(id)));
+    assert_eq!(pool.stats().pending, 0);
+
+    // Its task is interrupted.
+    let pool = started();
+    let a = pool.register_worker(0).unwrap();
+    let _b = pool.register_worker(1).unwrap();
+    submit(&pool, 40);
+    let (_, held) = holding(&pool, a);
+    pool.stop(false);
+    pool.take_unprocessed();
+    thread::sleep(Duration::from_millis(5));
+    assert_eq!(pool.interrupt_older_than(Duration::from_millis(1)), 1);
+    pool.audit().unwrap();
+    let handed_back: Vec<TaskId> = pool
+        .take_unprocessed()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(handed_back, held);
+    pool.close();
+    pool.audit().unwrap();
+    let stats = pool.stats();
+    assert_eq!(stats.pending + stats.running, 0, "{stats:?}");
+}
+
+#[test]
+fn room_made_by_handing_tasks_ahead_wakes_a_producer_that_waits_for_it() {
+    let pool = Arc::new(Pool::new(Config {
+        max_queue: Some(20),
+        ..Config::default()
+    }));
+    pool.start().unwrap();
+    let a = pool.register_worker(0).unwrap();
+    submit(&pool, 20);
+    let (first, _) = take(&pool, a, None);
+    submit(&pool, 1);
+    assert_eq!(pool.want_room(), 0, "the queue is full again");
+    let rings = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&rings);
+    let producer = Arc::downgrade(&pool);
+    // A producer woken for room takes it at once, fills the queue and waits for room again: the
+    // tasks then handed ahead make room that it must hear of too.
+    pool.set_notifier(Some(Arc::new(move || {
+        if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+            let pool = producer.upgrade().unwrap();
+            let room = pool.exchange(Vec::new(), usize::MAX).room;
+            submit(&pool, room);
+            assert_eq!(pool.want_room(), 0);
+        }
+    })));
+    let (_, held) = take(&pool, a, ok(first));
+    assert!(!held.is_empty());
+    assert!(pool.room() > 0);
+    assert_eq!(
+        rings.load(Ordering::SeqCst),
+        2,
+        "woken again for the room holding made"
+    );
+    pool.set_notifier(None);
 }

@@ -224,3 +224,50 @@ fn a_child_that_dies_holding_tasks_gives_them_back_and_only_its_running_task_fai
         "the rest run in order, none lost or repeated"
     );
 }
+
+#[test]
+fn large_arguments_and_results_flow_through_a_child_without_the_two_ends_blocking_each_other() {
+    for size in [4 << 10, 32 << 10, 64 << 10] {
+        let pool = Arc::new(Pool::new(Config::default()));
+        pool.start().unwrap();
+        let (_, mut client, _server) = connect(&pool, 0);
+        let count = 400;
+        let args = vec![1u8; size];
+        pool.submit(
+            (0..count).map(|_| Payload::new(&args)).collect(),
+            count as u64,
+        )
+        .unwrap();
+        let child = thread::spawn(move || {
+            let result = vec![2u8; size];
+            let mut outcome: Option<&[u8]> = None;
+            let mut ran = 0;
+            while let RemoteStep::Task(_) = client.next(false, outcome, 0).unwrap() {
+                ran += 1;
+                outcome = Some(&result);
+            }
+            ran
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut settled = 0;
+        while settled < count - 1 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{size}-byte tasks stuck after {settled} outcomes: {:?}",
+                pool.stats()
+            );
+            let delivered = pool.drain(usize::MAX);
+            settled += delivered.len();
+            pool.settle(
+                delivered
+                    .iter()
+                    .map(|d| (d.task, Decision::Completed))
+                    .collect(),
+            )
+            .unwrap();
+            thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert_eq!(child.join().unwrap(), count, "{size}-byte tasks all ran");
+        pool.audit().unwrap();
+    }
+}

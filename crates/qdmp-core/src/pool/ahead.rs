@@ -19,7 +19,17 @@ impl Pool {
     ) -> (Step, Vec<(TaskId, Payload)>) {
         let step = self.next(worker, finished, wait);
         let held = match step {
-            Step::Task { .. } => self.lock().state.hold_ahead(worker),
+            Step::Task { .. } => {
+                let mut locked = self.lock();
+                let held = locked.state.hold_ahead(worker);
+                // Holding takes tasks from the queue: room the producer waits for may have opened.
+                let notify = locked.state.room_wake_due();
+                drop(locked);
+                if notify {
+                    self.shared.notify();
+                }
+                held
+            }
             Step::Idle | Step::Retire => Vec::new(),
         };
         (step, held)

@@ -18,8 +18,13 @@ use crate::worker::WorkerId;
 
 /// A worker holds about this much work ahead, judged by how long its last task ran...
 const AHEAD_BUDGET: Duration = Duration::from_millis(1);
-/// ...and never more than this many tasks.
+/// ...never more than this many tasks...
 pub const MAX_HELD: usize = 16;
+/// ...and never more argument bytes than this. The child reads the frames that hand it tasks
+/// only once it runs out of held ones; the engine must never be left blocked writing them while
+/// the child writes its outcomes, so what a worker holds stays well inside the smallest socket
+/// buffer (8 KiB on macOS) and a task with larger arguments is never held.
+pub const MAX_HELD_BYTES: usize = 4 << 10;
 
 impl State {
     /// Hands `worker` more queued tasks to hold ahead: as many as fit in [`AHEAD_BUDGET`] of its
@@ -45,10 +50,25 @@ impl State {
         };
         let others = self.workers.len() as u64 - 1;
         let mut held = rec.held.len();
+        let mut bytes: usize = rec
+            .held
+            .iter()
+            .filter_map(|id| self.tasks.get(id))
+            .map(|t| t.args.len())
+            .sum();
         while held < wanted && self.stats.pending > others {
+            let fits = self
+                .queued_ids()
+                .next()
+                .and_then(|id| self.tasks.get(&id))
+                .is_some_and(|t| bytes + t.args.len() <= MAX_HELD_BYTES);
+            if !fits {
+                break;
+            }
             let Some((id, args, _)) = self.pop_queued(TaskState::Held { worker }) else {
                 break;
             };
+            bytes += args.len();
             // Child processes, the only workers that hold tasks, never get attachments (moved
             // buffers are copied for them), so the arguments are all a held task needs.
             if let Some(rec) = self.workers.get_mut(&worker) {
@@ -77,8 +97,20 @@ impl State {
     }
 
     /// Puts tasks handed to a worker that will never report them back at the front of the
-    /// queue, in order, with no attempt counted. Returns how many.
+    /// queue, in order, with no attempt counted. Returns how many. Once the engine is stopping
+    /// no worker takes queued tasks any more: they are cancelled instead, and handed back with
+    /// the other unprocessed ones.
     pub(crate) fn requeue(&mut self, held: VecDeque<TaskId>) -> usize {
+        if self.phase != Phase::Running {
+            for id in held {
+                if let Some(task) = self.tasks.remove(&id) {
+                    self.stats.running -= 1;
+                    self.stats.cancelled += 1;
+                    self.unprocessed.push((id, task.args));
+                }
+            }
+            return 0;
+        }
         let mut count = 0;
         for id in held.into_iter().rev() {
             if let Some(task) = self.tasks.get_mut(&id) {

@@ -55,6 +55,12 @@ impl State {
         if queued.count() as u64 != s.pending {
             return Err("the queue does not hold exactly the queued tasks".into());
         }
+        if s.pending > 0 && self.phase != super::Phase::Running {
+            return Err(format!(
+                "{} tasks are queued in phase {:?}, where no worker takes them",
+                s.pending, self.phase
+            ));
+        }
         let done = self
             .tasks
             .values()
