@@ -25,6 +25,33 @@ fn started() -> Arc<Pool> {
     pool
 }
 
+/// A started engine with two workers, slots 0 and 1.
+fn two_workers() -> (Arc<Pool>, WorkerId, WorkerId) {
+    let pool = started();
+    let a = pool.register_worker(0).unwrap();
+    let b = pool.register_worker(1).unwrap();
+    (pool, a, b)
+}
+
+/// `worker` exits with code 1.
+fn crash(pool: &Pool, worker: WorkerId) {
+    pool.worker_exited(
+        worker,
+        ExitInfo {
+            code: Some(1),
+            signal: None,
+        },
+    );
+}
+
+/// The ids of the tasks handed back as unprocessed since the last call.
+fn unprocessed_ids(pool: &Pool) -> Vec<TaskId> {
+    pool.take_unprocessed()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+}
+
 fn submit(pool: &Pool, count: usize) -> Vec<TaskId> {
     let args = (0..count)
         .map(|i| Payload::new(i.to_string().as_bytes()))
@@ -68,9 +95,7 @@ fn holding(pool: &Pool, worker: WorkerId) -> (TaskId, Vec<TaskId>) {
 
 #[test]
 fn a_worker_running_short_tasks_holds_the_next_ones_and_starts_them_in_order() {
-    let pool = started();
-    let a = pool.register_worker(0).unwrap();
-    let _b = pool.register_worker(1).unwrap();
+    let (pool, a, _b) = two_workers();
     let ids = submit(&pool, 40);
     let (running, held) = holding(&pool, a);
     assert_eq!(running, ids[1]);
@@ -106,9 +131,7 @@ fn a_worker_running_short_tasks_holds_the_next_ones_and_starts_them_in_order() {
 
 #[test]
 fn nothing_is_held_when_the_queue_is_shallow_or_the_tasks_are_slow() {
-    let pool = started();
-    let a = pool.register_worker(0).unwrap();
-    let _b = pool.register_worker(1).unwrap();
+    let (pool, a, _b) = two_workers();
     submit(&pool, 3);
     let (_, held) = holding(&pool, a);
     assert!(
@@ -131,18 +154,10 @@ fn nothing_is_held_when_the_queue_is_shallow_or_the_tasks_are_slow() {
 
 #[test]
 fn when_a_holding_worker_dies_its_task_fails_and_the_held_ones_go_back_first_in_line() {
-    let pool = started();
-    let a = pool.register_worker(0).unwrap();
-    let b = pool.register_worker(1).unwrap();
+    let (pool, a, b) = two_workers();
     submit(&pool, 40);
     let (running, held) = holding(&pool, a);
-    pool.worker_exited(
-        a,
-        ExitInfo {
-            code: Some(1),
-            signal: None,
-        },
-    );
+    crash(&pool, a);
     pool.audit().unwrap();
     let delivered = pool.drain(usize::MAX);
     let died = delivered.iter().find(|d| d.task == running).unwrap();
@@ -165,9 +180,7 @@ fn when_a_holding_worker_dies_its_task_fails_and_the_held_ones_go_back_first_in_
 
 #[test]
 fn an_interrupted_worker_gives_back_the_tasks_it_had_not_started() {
-    let pool = started();
-    let a = pool.register_worker(0).unwrap();
-    let _b = pool.register_worker(1).unwrap();
+    let (pool, a, _b) = two_workers();
     submit(&pool, 40);
     let kills = Arc::new(CountingKill::new());
     pool.set_terminator(a, Terminator(kills.clone()));
@@ -190,9 +203,7 @@ fn an_interrupted_worker_gives_back_the_tasks_it_had_not_started() {
 
 #[test]
 fn cancelling_a_held_task_ends_its_worker_and_requeues_the_task_it_was_running() {
-    let pool = started();
-    let a = pool.register_worker(0).unwrap();
-    let b = pool.register_worker(1).unwrap();
+    let (pool, a, b) = two_workers();
     let kills = Arc::new(CountingKill::new());
     pool.set_terminator(a, Terminator(kills.clone()));
     submit(&pool, 40);
@@ -224,9 +235,7 @@ fn cancelling_a_held_task_ends_its_worker_and_requeues_the_task_it_was_running()
 
 #[test]
 fn a_graceful_stop_lets_held_tasks_run_and_a_forced_one_cancels_them() {
-    let pool = started();
-    let a = pool.register_worker(0).unwrap();
-    let _b = pool.register_worker(1).unwrap();
+    let (pool, a, _b) = two_workers();
     submit(&pool, 40);
     let (running, held) = holding(&pool, a);
     pool.stop(false);
@@ -239,11 +248,7 @@ fn a_graceful_stop_lets_held_tasks_run_and_a_forced_one_cancels_them() {
     assert!(more.is_empty(), "nothing more is handed out while stopping");
     pool.audit().unwrap();
     pool.stop(true);
-    let unprocessed: Vec<TaskId> = pool
-        .take_unprocessed()
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
+    let unprocessed: Vec<TaskId> = unprocessed_ids(&pool);
     for id in &held {
         assert!(
             unprocessed.contains(id),
@@ -256,18 +261,14 @@ fn a_graceful_stop_lets_held_tasks_run_and_a_forced_one_cancels_them() {
 
 #[test]
 fn a_worker_holds_at_most_4_kib_of_arguments_and_never_a_larger_task() {
-    let pool = started();
-    let a = pool.register_worker(0).unwrap();
-    let _b = pool.register_worker(1).unwrap();
+    let (pool, a, _b) = two_workers();
     let kib = vec![7u8; 1000];
     pool.submit((0..40).map(|_| Payload::new(&kib)).collect(), 40)
         .unwrap();
     let (_, held) = holding(&pool, a);
     assert_eq!(held.len(), 4, "4 KiB of 1,000-byte arguments");
 
-    let pool = started();
-    let a = pool.register_worker(0).unwrap();
-    let _b = pool.register_worker(1).unwrap();
+    let (pool, a, _b) = two_workers();
     let large = vec![7u8; 5000];
     pool.submit((0..40).map(|_| Payload::new(&large)).collect(), 40)
         .unwrap();
@@ -282,30 +283,14 @@ fn a_worker_holds_at_most_4_kib_of_arguments_and_never_a_larger_task() {
 #[test]
 fn tasks_held_during_a_graceful_stop_are_handed_back_when_their_worker_leaves_or_is_interrupted() {
     // The worker exits.
-    let pool = started();
-    let a = pool.register_worker(0).unwrap();
-    let _b = pool.register_worker(1).unwrap();
+    let (pool, a, _b) = two_workers();
     submit(&pool, 40);
     let (_, held) = holding(&pool, a);
     pool.stop(false);
-    let queued_back: Vec<TaskId> = pool
-        .take_unprocessed()
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    pool.worker_exited(
-        a,
-        ExitInfo {
-            code: Some(1),
-            signal: None,
-        },
-    );
+    let queued_back: Vec<TaskId> = unprocessed_ids(&pool);
+    crash(&pool, a);
     pool.audit().unwrap();
-    let handed_back: Vec<TaskId> = pool
-        .take_unprocessed()
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
+    let handed_back: Vec<TaskId> = unprocessed_ids(&pool);
     assert_eq!(
         handed_back, held,
         "the held tasks, which no worker will take now"
@@ -314,9 +299,7 @@ fn tasks_held_during_a_graceful_stop_are_handed_back_when_their_worker_leaves_or
     assert_eq!(pool.stats().pending, 0);
 
     // Its task is interrupted.
-    let pool = started();
-    let a = pool.register_worker(0).unwrap();
-    let _b = pool.register_worker(1).unwrap();
+    let (pool, a, _b) = two_workers();
     submit(&pool, 40);
     let (_, held) = holding(&pool, a);
     pool.stop(false);
@@ -324,11 +307,7 @@ fn tasks_held_during_a_graceful_stop_are_handed_back_when_their_worker_leaves_or
     thread::sleep(Duration::from_millis(5));
     assert_eq!(pool.interrupt_older_than(Duration::from_millis(1)), 1);
     pool.audit().unwrap();
-    let handed_back: Vec<TaskId> = pool
-        .take_unprocessed()
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
+    let handed_back: Vec<TaskId> = unprocessed_ids(&pool);
     assert_eq!(handed_back, held);
     pool.close();
     pool.audit().unwrap();
