@@ -285,15 +285,9 @@ impl Pool {
 
     /// Records that a worker exited; its task, if any, ends with `WorkerExited`. Returns why it left.
     pub fn worker_exited(&self, worker: WorkerId, exit: ExitInfo) -> Departure {
-        let mut locked = self.lock();
-        let (departure, notify) = locked.state.worker_exited(worker, exit);
-        // Tasks it held ahead went back to the queue: someone else must run them.
-        let queued = usize::try_from(locked.state.stats.pending).unwrap_or(usize::MAX);
-        self.wake_workers(&locked, queued);
-        drop(locked);
-        if notify {
-            self.shared.notify();
-        }
+        let mut followup = Followup::default();
+        let departure = self.lock().state.worker_exited(worker, exit, &mut followup);
+        self.shared.follow(followup);
         departure
     }
 

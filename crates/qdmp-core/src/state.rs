@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::faults::Followup;
 use crate::id_map::IdMap;
 use crate::payload::Payload;
 use crate::stats::Stats;
@@ -355,11 +356,16 @@ impl State {
         room
     }
 
-    /// Removes `worker` (it exited). A task it was running ends with `WorkerExited`.
-    /// Returns why it left, and whether the producer must be notified.
-    pub fn worker_exited(&mut self, worker: WorkerId, exit: ExitInfo) -> (Departure, bool) {
+    /// Removes `worker` (it exited). A task it was running ends with `WorkerExited`; tasks it held
+    /// go back to the queue. Returns why it left; `followup` says whom to wake.
+    pub fn worker_exited(
+        &mut self,
+        worker: WorkerId,
+        exit: ExitInfo,
+        followup: &mut Followup,
+    ) -> Departure {
         let Some(rec) = self.workers.remove(&worker) else {
-            return (Departure::Unknown, false);
+            return Departure::Unknown;
         };
         self.terminations.retain(|&w| w != worker);
         let departure = match (rec.idle_exit, rec.retired) {
@@ -368,12 +374,11 @@ impl State {
             (false, false) => Departure::Unexpected,
         };
         // Tasks it held ahead never started: they go back to the queue, no attempt counted.
-        self.requeue(rec.held);
-        let notify = match rec.running {
-            Some(task) => self.end_attempt(task, rec.slot, Outcome::WorkerExited(exit)),
-            None => false,
-        };
-        (departure, notify)
+        followup.requeued += self.requeue(rec.held);
+        if let Some(task) = rec.running {
+            followup.notify |= self.end_attempt(task, rec.slot, Outcome::WorkerExited(exit));
+        }
+        departure
     }
 
     /// Marks `worker` so that it takes no more tasks. Returns whether it was live.
