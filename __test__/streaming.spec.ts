@@ -74,6 +74,28 @@ for (const { name, make: Pool, options } of poolKinds) {
     await handler.stop()
   })
 
+  test(`${name}: map and mapSettled hand back numbers exactly (-0, NaN, beyond 32 bits) and any other value`, async (t) => {
+    const handler = new Pool<unknown, unknown>(fixture('echo.mjs'), options)
+    await handler.start(2)
+    const values: unknown[] = [-0, Number.NaN, 2 ** 40, 1.5, 7, undefined, null, 'text', { an: 'object' }]
+    const source = Array.from({ length: 300 }, (_, i) => values[i % values.length])
+    const ordered: unknown[] = []
+    for await (const value of handler.map(source, { window: 16 })) ordered.push(value)
+    t.is(ordered.length, source.length)
+    ordered.forEach((value, i) => t.deepEqual(value, source[i], `position ${i}`))
+    t.true(ordered.some((value) => Object.is(value, -0)), '-0 stays -0')
+    const unordered: unknown[] = []
+    for await (const value of handler.map(source, { window: 16, ordered: false })) unordered.push(value)
+    t.is(unordered.filter((value) => Object.is(value, -0)).length, source.filter((value) => Object.is(value, -0)).length)
+    t.is(unordered.filter((value) => Number.isNaN(value)).length, source.filter((value) => Number.isNaN(value)).length)
+    for await (const settled of handler.mapSettled(source, { window: 16 })) {
+      t.true(Object.is(settled.args, source[settled.index]), `args of ${settled.index}`)
+      t.is(settled.status, 'fulfilled')
+      if (settled.status === 'fulfilled') t.deepEqual(settled.value, source[settled.index], `value of ${settled.index}`)
+    }
+    await handler.stop()
+  })
+
   test(`${name}: ordered map keeps input order under random task durations; unordered yields everything once`, async (t) => {
     const handler = faults()
     await handler.start(2)

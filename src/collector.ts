@@ -31,7 +31,8 @@ export interface Counts {
   room: number
 }
 
-type Settled = { kind: DecisionKind }
+/** The decision on one delivery (a bare number: nothing to allocate per task). */
+type Settled = DecisionKind
 
 export class Collector<A, R> {
   readonly #native: NativePoolType
@@ -145,7 +146,7 @@ export class Collector<A, R> {
           reached[i] = 0
           const reason = this.abandonReason ?? new QdmpError(ErrorCode.Internal, 'no worker can start')
           this.#fail(id, new ProcessingException(reason, reason.stack, args, { code: reason.code }))
-          settled = { kind: DecisionKind.Failed }
+          settled = DecisionKind.Failed
         } else {
           const args = decode(batch, outEnd, argsEnd, this.#pins?.resolve) as A
           const error = this.#failureError(kind, slot, batch, outStart, outEnd)
@@ -155,9 +156,9 @@ export class Collector<A, R> {
         // Only a bug in qdmp gets here (hooks are guarded); the task must still settle.
         this.#logger.error(`internal error while settling task ${id}; it is reported as failed`, bug)
         this.#fail(id, new ProcessingException(bug, undefined, undefined, { code: ErrorCode.Internal }))
-        settled = { kind: DecisionKind.Failed }
+        settled = DecisionKind.Failed
       }
-      decisions[i] = settled.kind
+      decisions[i] = settled
     }
     return [ids, decisions, reached]
   }
@@ -184,15 +185,15 @@ export class Collector<A, R> {
         const error = new QdmpError(ErrorCode.HookFailed, `validateResult threw: ${describeValue(cause)}`, { cause })
         this.#logger.warn(`validateResult threw for a result; the task is reported as failed`, cause)
         this.#fail(id, new ProcessingException(error, error.stack, args, { code: ErrorCode.HookFailed, cause }))
-        return { kind: DecisionKind.Failed }
+        return DecisionKind.Failed
       }
       if (!keep) {
         this.#deliver(id, { kind: 'discarded', value })
-        return { kind: DecisionKind.DiscardedResult }
+        return DecisionKind.DiscardedResult
       }
     }
     this.#deliver(id, { kind: 'fulfilled', value })
-    return { kind: DecisionKind.Completed }
+    return DecisionKind.Completed
   }
 
   /** Hands a task's final outcome to its consumer: its sink, or else the shared queue. */
@@ -229,7 +230,7 @@ export class Collector<A, R> {
     const code: QdmpErrorCode = error instanceof QdmpError ? error.code : ErrorCode.TaskFailed
     const report = (options: { code?: QdmpErrorCode; cause?: unknown } = {}): Settled => {
       this.#fail(id, new ProcessingException(error, traceback, args, { code, ...options }))
-      return { kind: DecisionKind.Failed }
+      return DecisionKind.Failed
     }
     const { handleError } = this.#options
     if (handleError === undefined) return report()
@@ -254,7 +255,7 @@ export class Collector<A, R> {
     if (!enqueue) {
       if (exception instanceof ProcessingException) {
         this.#fail(id, exception)
-        return { kind: DecisionKind.Failed }
+        return DecisionKind.Failed
       }
       const cause = new QdmpError(
         ErrorCode.HookFailed,
@@ -302,6 +303,6 @@ export class Collector<A, R> {
     } catch (cause) {
       return rejected(`cannot be cloned (${(cause as Error).message})`, cause)
     }
-    return { kind: DecisionKind.Retry }
+    return DecisionKind.Retry
   }
 }

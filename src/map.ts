@@ -5,8 +5,9 @@
 
 import { describeValue } from './describe'
 import { ErrorCode, ProcessingException, QdmpError, QdmpRangeError, QdmpTypeError } from './errors'
+import { IdTable } from './id-table'
 import type { Final, Routes, Sink } from './routes'
-import type { Offered, Submitter } from './submitter'
+import type { Submitter } from './submitter'
 
 /** Options of `map()`, `mapSettled()` and `stream()`. */
 export interface MapOptions {
@@ -69,7 +70,8 @@ export interface MapEngine<A, R> {
 /** Marks a position in the output that yields nothing (a discarded task, in `map()`). */
 const SKIP = Symbol('skip')
 
-type Slot<A, R> = Settled<A, R> | typeof SKIP
+/** What the consumer is handed for one task: a Settled (mapSettled), the bare result (map), or nothing. */
+type Slot<A, R> = Settled<A, R> | R | typeof SKIP
 
 /** Checks the options shared by map, mapSettled and stream. */
 export function checkMapOptions(options: unknown, method: string): Required<Pick<MapOptions, 'ordered'>> & MapOptions {
@@ -118,12 +120,18 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
   readonly #method: string
   readonly #iterator: Iterator<A> | AsyncIterator<A>
   readonly #isAsync: boolean
-  /** Tasks in flight: id -> position in the input and arguments. */
-  readonly #tasks = new Map<number, { seq: number; args: A }>()
-  /** Outcomes not yet handed out: by position (ordered), or in arrival order. */
-  readonly #byPosition = new Map<number, Slot<A, R>>()
-  #arrived: Slot<A, R>[] = []
-  #nextPosition = 0
+  // The bookkeeping of tasks in flight and outcomes waiting is kept in IdTables, not Maps, and in
+  // parallel tables rather than an object per task: on an endless stream, nothing per task may
+  // outlive a scavenge, or V8 grows the young generation (see id-table.ts).
+  /** Tasks in flight: id -> position in the input. */
+  readonly #seqOf = new IdTable<number>()
+  /** The arguments of tasks in flight, by position in the input. */
+  readonly #argsAt = new IdTable<A>()
+  /** Outcomes not yet handed out, keyed by position (ordered) or by order of arrival. */
+  readonly #ready = new IdTable<Slot<A, R>>()
+  /** The key of the next outcome to hand out, and (unordered) of the next to arrive. */
+  #nextKey = 0
+  #arrivals = 0
   #pulled = 0
   #consumed = 0
   #sourceDone = false
@@ -188,7 +196,7 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
     // Refill in batches, once a quarter of the window is free (or nothing is in flight): topping
     // up one task per result would let the queue run dry and workers sleep between tasks.
     const free = this.#window - (this.#pulled - this.#consumed)
-    if (free < Math.max(1, this.#window >> 2) && this.#tasks.size > 0) return
+    if (free < Math.max(1, this.#window >> 2) && this.#seqOf.size > 0) return
     this.#pumpScheduled = true
     queueMicrotask(() => {
       this.#pumpScheduled = false
@@ -205,16 +213,16 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
       return Promise.reject(failure)
     }
     if (this.#finished) return Promise.resolve({ done: true, value: undefined })
-    for (;;) {
-      const slot = this.#takeSlot()
-      if (slot === undefined) break
+    while (this.#ready.has(this.#nextKey)) {
+      const slot = this.#ready.get(this.#nextKey) as Slot<A, R>
+      this.#ready.delete(this.#nextKey++)
       this.#consumed++
       if (slot !== SKIP) {
         this.#schedulePump()
-        return Promise.resolve({ done: false, value: (this.#settled ? slot : (slot as { value: R }).value) as T })
+        return Promise.resolve({ done: false, value: slot as T })
       }
     }
-    if (this.#sourceDone && !this.#pumping && this.#tasks.size === 0 && this.#pulled === this.#consumed) {
+    if (this.#sourceDone && !this.#pumping && this.#seqOf.size === 0 && this.#pulled === this.#consumed) {
       this.#finish()
       return Promise.resolve({ done: true, value: undefined })
     }
@@ -222,29 +230,21 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
     return null
   }
 
-  #takeSlot(): Slot<A, R> | undefined {
-    if (!this.#ordered) return this.#arrived.length > 0 ? this.#arrived.shift() : undefined
-    const slot = this.#byPosition.get(this.#nextPosition)
-    if (slot === undefined) return undefined
-    this.#byPosition.delete(this.#nextPosition++)
-    return slot
-  }
-
   #place(seq: number, slot: Slot<A, R>): void {
-    if (this.#ordered) this.#byPosition.set(seq, slot)
-    else this.#arrived.push(slot)
+    this.#ready.set(this.#ordered ? seq : this.#arrivals++, slot)
   }
 
   /** A task of this run ended (called by the collector, through the routes). */
   settle(id: number, final: Final<R>): void {
-    const task = this.#tasks.get(id)
-    if (task === undefined) return
-    this.#tasks.delete(id)
+    const seq = this.#seqOf.get(id)
+    if (seq === undefined) return
+    this.#seqOf.delete(id)
+    const args = this.#argsAt.get(seq) as A
+    this.#argsAt.delete(seq)
     if (this.#finished) return // the consumer left: outcomes of tasks that were running are dropped
-    const { seq, args } = task
     switch (final.kind) {
       case 'fulfilled':
-        this.#place(seq, { status: 'fulfilled', value: final.value, args, index: seq })
+        this.#place(seq, this.#settled ? { status: 'fulfilled', value: final.value, args, index: seq } : final.value)
         break
       case 'discarded':
         this.#place(seq, this.#settled ? { status: 'discarded', args, value: final.value, index: seq } : SKIP)
@@ -284,9 +284,8 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
         // a source that fails to close has nothing left to give us anyway
       }
     }
-    if (this.#tasks.size > 0) this.#engine.cancelQueued([...this.#tasks.keys()])
-    this.#byPosition.clear()
-    this.#arrived = []
+    if (this.#seqOf.size > 0) this.#engine.cancelQueued(this.#seqOf.keys())
+    this.#ready.clear()
   }
 
   /** Pulls from the source while the window has room, and queues what it pulls. */
@@ -333,7 +332,7 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
     const iterator = this.#iterator as AsyncIterator<A>
     const batch: A[] = []
     // Small batches while workers may be idle (start fast), larger ones once work is in flight.
-    const limit = Math.min(max, this.#tasks.size < 4 ? 1 : 64)
+    const limit = Math.min(max, this.#seqOf.size < 4 ? 1 : 64)
     while (batch.length < limit) {
       const step = await iterator.next()
       if (this.#finished) break
@@ -347,13 +346,16 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
   }
 
   #queue(batch: A[]): void {
-    const offered: Offered[] = this.#engine.submitter.offer(batch)
-    offered.forEach((result, i) => {
+    const { first, refused } = this.#engine.submitter.offer(batch)
+    let id = first
+    for (let i = 0; i < batch.length; i++) {
       const seq = this.#pulled++
       const args = batch[i]!
-      if ('id' in result) {
-        this.#tasks.set(result.id, { seq, args })
-        this.#engine.routes.set(result.id, this)
+      const result = refused?.get(i)
+      if (result === undefined) {
+        this.#seqOf.set(id, seq)
+        this.#argsAt.set(seq, args)
+        this.#engine.routes.set(id++, this)
       } else if ('discarded' in result) {
         this.#place(seq, this.#settled ? { status: 'discarded', args, index: seq } : SKIP)
       } else {
@@ -363,7 +365,7 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
         if (this.#settled) this.#place(seq, { status: 'rejected', reason: report, args, index: seq })
         else this.#fail(report)
       }
-    })
+    }
     this.#engine.afterSubmit()
   }
 }

@@ -3,6 +3,7 @@
 // submitted them, through a Sink registered under the task's id.
 
 import type { ProcessingException } from './errors'
+import { IdTable } from './id-table'
 
 /** How a task ended for good, as a consumer sees it. */
 export type Final<R> =
@@ -20,7 +21,7 @@ export interface Sink<R> {
 
 /** The sinks of the tasks that have one (most tasks have none and cost nothing here). */
 export class Routes<R> {
-  readonly #sinks = new Map<number, Sink<R>>()
+  readonly #sinks = new IdTable<Sink<R>>()
 
   set(id: number, sink: Sink<R>): void {
     this.#sinks.set(id, sink)

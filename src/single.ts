@@ -7,7 +7,7 @@ import { describeValue } from './describe'
 import { ErrorCode, QdmpError, QdmpTypeError } from './errors'
 import { abortError, type MapEngine } from './map'
 import type { Final } from './routes'
-import type { Offered, RejectedArgument } from './submitter'
+import { type Offered, offeredAt, type RejectedArgument } from './submitter'
 
 /** Options of `run()`. */
 export interface RunOptions {
@@ -65,7 +65,7 @@ async function offerOne<A, R>(
     if (engine.submitter.room() > 0) break
     await engine.waitForRoom(signal)
   }
-  const offered = transfer === undefined ? engine.submitter.offer([args])[0] : engine.submitter.offerMoved(args, transfer)
+  const offered = transfer === undefined ? offeredAt(engine.submitter.offer([args]), 0, 0) : engine.submitter.offerMoved(args, transfer)
   engine.afterSubmit()
   if ('rejected' in offered!) throw rejectedArgument(method, offered.rejected)
   return offered!

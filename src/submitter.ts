@@ -23,7 +23,25 @@ export interface RejectedArgument {
 }
 
 /** What became of one offered argument. */
-export type Offered = { id: number } | { discarded: true } | { rejected: RejectedArgument }
+export type Offered = { id: number } | Refused
+
+/** An offered argument that was not queued. */
+export type Refused = { discarded: true } | { rejected: RejectedArgument }
+
+/**
+ * What became of a batch of offered arguments: those not in `refused` (by position) were
+ * queued, in order, with consecutive ids from `first`. No object per queued task: on an endless
+ * map() every allocation that outlives a scavenge grows V8's young generation (id-table.ts).
+ */
+export interface OfferedBatch {
+  first: number
+  refused: Map<number, Refused> | null
+}
+
+/** What became of the argument at `index` of an offered batch (`queuedBefore`: how many before it were queued). */
+export function offeredAt(batch: OfferedBatch, index: number, queuedBefore: number): Offered {
+  return batch.refused?.get(index) ?? { id: batch.first + queuedBefore }
+}
 
 export class Submitter<A> {
   readonly #native: NativePoolType
@@ -98,26 +116,25 @@ export class Submitter<A> {
    * Validates, encodes and queues `items` in one batch; says for each what became of it. The
    * caller makes sure the bounded queue has room for all of them.
    */
-  offer(items: readonly A[]): Offered[] {
+  offer(items: readonly A[]): OfferedBatch {
     const writer = this.#writer
     writer.reset()
-    const out: Offered[] = new Array(items.length)
+    let refused: Map<number, Refused> | null = null
     const rejected: RejectedArgument[] = []
-    const accepted: number[] = []
     for (let index = 0; index < items.length; index++) {
       const args = items[index]!
       const before = rejected.length
       if (!this.#validate(args, index, rejected)) {
-        out[index] = rejected.length > before ? { rejected: rejected[before]! } : { discarded: true }
+        ;(refused ??= new Map()).set(index, rejected.length > before ? { rejected: rejected[before]! } : { discarded: true })
         continue
       }
       try {
         writer.add(args)
-        accepted.push(index)
       } catch (error) {
-        out[index] = { rejected: { index, code: ErrorCode.DataClone, error } }
+        ;(refused ??= new Map()).set(index, { rejected: { index, code: ErrorCode.DataClone, error } })
       }
     }
+    const accepted = writer.count
     let first: number
     try {
       first = this.#native.submit(writer.bytes(), writer.ends(), items.length)
@@ -126,11 +143,8 @@ export class Submitter<A> {
     } finally {
       writer.reset()
     }
-    accepted.forEach((index, k) => {
-      out[index] = { id: first + k }
-    })
-    if (accepted.length > 0) this.lastTaskId = first + accepted.length - 1
-    return out
+    if (accepted > 0) this.lastTaskId = first + accepted - 1
+    return { first, refused }
   }
 
   /** Validates, encodes and queues every argument; see `Handler.addTasks`. */
