@@ -1,15 +1,11 @@
 // One adapter per pool, so every benchmark drives each pool the same way: `open(task, workers)`
 // starts a pool that runs the named function of tasks/tasks.cjs and warms it; the adapter's
 // `call(arg, transfer)` runs one task (moving the `transfer` buffers where the pool can) and
-// `close()` shuts the pool down.
+// `close()` shuts the pool down. Each adapter loads its pool's library when it opens, so that a
+// process measuring one pool's memory (stream-child.mjs) holds no other pool's code.
 import { fileURLToPath } from 'node:url'
 
-import { FixedClusterPool, FixedThreadPool } from 'poolifier'
-import { Piscina } from 'piscina'
-import { Tinypool } from 'tinypool'
-import workerpool from 'workerpool'
-
-import { ProcessPoolHandler, ThreadPoolHandler } from '../dist/index.mjs'
+const qdmp = () => import('../dist/index.mjs')
 
 const here = (file) => fileURLToPath(new URL(`./tasks/${file}`, import.meta.url))
 export const TASKS = here('tasks.cjs')
@@ -44,26 +40,31 @@ async function opened(name, call, close, warmArg) {
 
 export const threadPools = {
   async piscina(task, workers, warmArg) {
+    const { Piscina } = await import('piscina')
     const pool = new Piscina({ filename: TASKS, name: task, minThreads: workers, maxThreads: workers, idleTimeout: 60_000 })
     const call = (arg, transfer) => pool.run(arg, transfer ? { transferList: transfer } : undefined)
     return opened('piscina', call, () => pool.destroy(), warmArg)
   },
   async tinypool(task, workers, warmArg) {
+    const { Tinypool } = await import('tinypool')
     const pool = new Tinypool({ filename: TASKS, name: task, minThreads: workers, maxThreads: workers, idleTimeout: 60_000 })
     const call = (arg, transfer) => pool.run(arg, transfer ? { transferList: transfer } : undefined)
     return opened('tinypool', call, () => pool.destroy(), warmArg)
   },
   async workerpool(task, workers, warmArg) {
+    const { default: workerpool } = await import('workerpool')
     const pool = workerpool.pool(here('workerpool-worker.cjs'), { minWorkers: workers, maxWorkers: workers, workerType: 'thread' })
     const call = (arg, transfer) => pool.exec(task, [arg], transfer ? { transfer } : undefined)
     return opened('workerpool', call, () => pool.terminate(), warmArg)
   },
   async poolifier(task, workers, warmArg) {
+    const { FixedThreadPool } = await import('poolifier')
     const pool = new FixedThreadPool(workers, here('poolifier-thread.cjs'))
     const call = (arg, transfer) => pool.execute(arg, task, undefined, transfer)
     return opened('poolifier', call, () => pool.destroy(), warmArg)
   },
   async qdmp(task, workers, warmArg) {
+    const { ThreadPoolHandler } = await qdmp()
     const handler = new ThreadPoolHandler({ filename: TASKS, name: task })
     await handler.start(workers)
     const call = (arg, transfer) => handler.run(arg, transfer ? { transfer } : undefined)
@@ -74,6 +75,7 @@ export const threadPools = {
 
 export const processPools = {
   async workerpool(task, workers, warmArg) {
+    const { default: workerpool } = await import('workerpool')
     const pool = workerpool.pool(here('workerpool-worker.cjs'), {
       minWorkers: workers,
       maxWorkers: workers,
@@ -84,16 +86,19 @@ export const processPools = {
     return opened('workerpool (process)', call, () => pool.terminate(), warmArg)
   },
   async tinypool(task, workers, warmArg) {
+    const { Tinypool } = await import('tinypool')
     const pool = new Tinypool({ filename: TASKS, name: task, minThreads: workers, maxThreads: workers, runtime: 'child_process', idleTimeout: 60_000 })
     const call = (arg) => pool.run(arg)
     return opened('tinypool (child_process)', call, () => pool.destroy(), warmArg)
   },
   async poolifier(task, workers, warmArg) {
+    const { FixedClusterPool } = await import('poolifier')
     const pool = new FixedClusterPool(workers, here('poolifier-cluster.cjs'))
     const call = (arg) => pool.execute(arg, task)
     return opened('poolifier (cluster)', call, () => pool.destroy(), warmArg)
   },
   async qdmp(task, workers, warmArg) {
+    const { ProcessPoolHandler } = await qdmp()
     const handler = new ProcessPoolHandler({ filename: TASKS, name: task }, { execArgv: [] })
     await handler.start(workers)
     const call = (arg) => handler.run(arg)
