@@ -144,7 +144,10 @@ function isInt32(value: number): boolean {
 export class ByteWriter {
   buf: Buffer
   length = 0
-  private endList: number[] = []
+  /** The end of each value, in the first `count` entries. A typed array kept across resets: a
+   * JS array emptied and refilled per batch reallocates as it grows, garbage that outlives scavenges. */
+  private endList = new Uint32Array(64)
+  private ended = 0
 
   constructor(capacity = 16 * 1024) {
     this.buf = Buffer.allocUnsafe(capacity)
@@ -152,7 +155,16 @@ export class ByteWriter {
 
   /** How many values it holds. */
   get count(): number {
-    return this.endList.length
+    return this.ended
+  }
+
+  private pushEnd(end: number): void {
+    if (this.ended === this.endList.length) {
+      const grown = new Uint32Array(this.endList.length * 2)
+      grown.set(this.endList)
+      this.endList = grown
+    }
+    this.endList[this.ended++] = end
   }
 
   private reserve(extra: number): void {
@@ -206,7 +218,7 @@ export class ByteWriter {
       }
     }
     if (this.length === start) throw new Error('internal: value encoded to no bytes')
-    this.endList.push(this.length)
+    this.pushEnd(this.length)
   }
 
   /** Appends a reference to a value that crossed on a worker's result port. */
@@ -216,7 +228,7 @@ export class ByteWriter {
     this.buf.writeDoubleLE(workerId, this.length + 1)
     this.buf.writeUInt32LE(sequence, this.length + 9)
     this.length += 13
-    this.endList.push(this.length)
+    this.pushEnd(this.length)
   }
 
   /** The bytes written so far (a view, valid until the next write). */
@@ -224,15 +236,15 @@ export class ByteWriter {
     return this.buf.subarray(0, this.length)
   }
 
-  /** The end offset of each value, for the native batch calls. */
+  /** The end offset of each value, for the native batch calls (a view, valid until the next write). */
   ends(): Uint32Array {
-    return Uint32Array.from(this.endList)
+    return this.endList.subarray(0, this.ended)
   }
 
   /** Empties it, keeping the allocation. */
   reset(): void {
     this.length = 0
-    this.endList.length = 0
+    this.ended = 0
   }
 }
 

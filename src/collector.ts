@@ -76,6 +76,13 @@ export class Collector<A, R> {
     this.#mailbox = Buffer.from(view.buffer, view.byteOffset, view.byteLength)
   }
 
+  // The ids, decisions and "reached a worker" flags of one batch, from #settle to the next
+  // exchange. Kept across batches (collect() never runs re-entered: the handler guards it), since
+  // three new arrays per batch would be garbage that outlives scavenges on an endless stream.
+  readonly #ids = new Float64Array(DRAIN_BATCH)
+  readonly #decisions = new Uint8Array(DRAIN_BATCH)
+  readonly #reached = new Uint8Array(DRAIN_BATCH)
+
   /** Counts reported by the last collect(). */
   readonly counts: Counts = { pending: 0, running: 0, settling: 0, room: Number.POSITIVE_INFINITY }
 
@@ -85,13 +92,14 @@ export class Collector<A, R> {
    * engine interrupted.
    */
   collect(terminate: (workerIds: Float64Array) => void): void {
-    let ids: Float64Array = new Float64Array(0)
-    let decisions: Uint8Array = new Uint8Array(0)
-    let reached: Uint8Array = new Uint8Array(0)
+    const ids = this.#ids
+    const decisions = this.#decisions
+    const reached = this.#reached
+    let decided = 0
     for (;;) {
-      const answer = this.#native.exchange(ids, decisions, this.#retryWriter.bytes(), this.#retryWriter.ends(), DRAIN_BATCH)
+      const answer = this.#native.exchange(ids.subarray(0, decided), decisions.subarray(0, decided), this.#retryWriter.bytes(), this.#retryWriter.ends(), DRAIN_BATCH)
       const buffer = typeof answer === 'number' ? this.#mailbox : answer
-      for (let i = 0; i < ids.length; i++) {
+      for (let i = 0; i < decided; i++) {
         if (decisions[i] === DecisionKind.Retry) continue
         this.#queue.finished(ids[i]!)
         this.#pins?.finished(ids[i]!, reached[i] === 1)
@@ -109,21 +117,23 @@ export class Collector<A, R> {
       }
       for (let i = 0; i < released; i++) this.#pins?.givenBack(buffer.readDoubleLE(EXCHANGE_HEADER + 8 * (terminations + i)))
       if (count === 0) return
-      ;[ids, decisions, reached] = this.#settle(buffer, EXCHANGE_HEADER + 8 * (terminations + released), count)
+      this.#settle(buffer, EXCHANGE_HEADER + 8 * (terminations + released), count)
+      decided = count
     }
   }
 
   /**
    * Decides on `count` deliveries of an exchange buffer, whose headers start at `first` (id f64,
    * attempt u32, slot u32, outcome length u32, argument length u32, kind u8, can-retry u8,
-   * padding), followed by the outcome and argument bytes of each delivery in turn. Returns the
-   * ids and decisions for the next exchange (retry payloads are in #retryWriter).
+   * padding), followed by the outcome and argument bytes of each delivery in turn. Leaves the
+   * ids and decisions for the next exchange in #ids and #decisions (retry payloads in
+   * #retryWriter), and in #reached 1 for each task a worker was handed (its moved buffers come
+   * back from that worker).
    */
-  #settle(batch: Buffer, first: number, count: number): [Float64Array, Uint8Array, Uint8Array] {
-    const ids = new Float64Array(count)
-    const decisions = new Uint8Array(count)
-    /** 1 when a worker was handed the task (its moved buffers come back from that worker). */
-    const reached = new Uint8Array(count).fill(1)
+  #settle(batch: Buffer, first: number, count: number): void {
+    const ids = this.#ids
+    const decisions = this.#decisions
+    const reached = this.#reached.fill(1, 0, count)
     this.#retryWriter.reset()
     let position = first + count * HEADER
     for (let i = 0; i < count; i++) {
@@ -160,7 +170,6 @@ export class Collector<A, R> {
       }
       decisions[i] = settled
     }
-    return [ids, decisions, reached]
   }
 
   #failureError(kind: number, slot: number, data: Buffer, start: number, end: number): Error {

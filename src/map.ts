@@ -67,6 +67,9 @@ export interface MapEngine<A, R> {
   afterSubmit(): void
 }
 
+/** The most arguments pulled from a synchronous source between two submits. */
+const PULL_BATCH = 1024
+
 /** Marks a position in the output that yields nothing (a discarded task, in `map()`). */
 const SKIP = Symbol('skip')
 
@@ -132,6 +135,8 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
   /** The key of the next outcome to hand out, and (unordered) of the next to arrive. */
   #nextKey = 0
   #arrivals = 0
+  /** Where a synchronous source's arguments are pulled, reused (a new array per pull would outlive scavenges). */
+  readonly #pulledArgs: A[]
   #pulled = 0
   #consumed = 0
   #sourceDone = false
@@ -150,6 +155,7 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
     this.#iterator = openSource<A>(source, method)
     this.#isAsync = typeof (source as AsyncIterable<A>)[Symbol.asyncIterator] === 'function'
     this.#window = options.window ?? Math.max(16, 16 * engine.workerCount)
+    this.#pulledArgs = new Array<A>(Math.min(this.#window, PULL_BATCH)).fill(undefined as A)
     this.#ordered = options.ordered
     this.#signal = options.signal
     if (this.#signal?.aborted) this.#onAbort()
@@ -301,8 +307,14 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
           await this.#engine.waitForRoom(this.#signal)
           continue
         }
-        const batch = this.#isAsync ? await this.#pullAsync(Math.min(room, queueRoom)) : this.#pullSync(Math.min(room, queueRoom))
-        if (batch.length > 0 && !this.#finished) this.#queue(batch)
+        if (this.#isAsync) {
+          const batch = await this.#pullAsync(Math.min(room, queueRoom))
+          if (batch.length > 0 && !this.#finished) this.#queue(batch, batch.length)
+        } else {
+          const count = this.#pullSync(Math.min(room, queueRoom))
+          if (count > 0 && !this.#finished) this.#queue(this.#pulledArgs, count)
+          this.#pulledArgs.fill(undefined as A, 0, count)
+        }
         this.#wake()
       }
     } catch (error) {
@@ -314,18 +326,21 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
     this.#wake()
   }
 
-  #pullSync(max: number): A[] {
+  /** Pulls up to `max` arguments into #pulledArgs; returns how many. */
+  #pullSync(max: number): number {
     const iterator = this.#iterator as Iterator<A>
-    const batch: A[] = []
-    while (batch.length < max) {
+    const batch = this.#pulledArgs
+    const limit = Math.min(max, batch.length)
+    let count = 0
+    while (count < limit) {
       const step = iterator.next()
       if (step.done === true) {
         this.#sourceDone = true
         break
       }
-      batch.push(step.value)
+      batch[count++] = step.value
     }
-    return batch
+    return count
   }
 
   async #pullAsync(max: number): Promise<A[]> {
@@ -345,10 +360,10 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
     return batch
   }
 
-  #queue(batch: A[]): void {
-    const { first, refused } = this.#engine.submitter.offer(batch)
+  #queue(batch: A[], count: number): void {
+    const { first, refused } = this.#engine.submitter.offer(batch, count)
     let id = first
-    for (let i = 0; i < batch.length; i++) {
+    for (let i = 0; i < count; i++) {
       const seq = this.#pulled++
       const args = batch[i]!
       const result = refused?.get(i)

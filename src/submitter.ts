@@ -116,12 +116,12 @@ export class Submitter<A> {
    * Validates, encodes and queues `items` in one batch; says for each what became of it. The
    * caller makes sure the bounded queue has room for all of them.
    */
-  offer(items: readonly A[]): OfferedBatch {
+  offer(items: readonly A[], count = items.length): OfferedBatch {
     const writer = this.#writer
     writer.reset()
     let refused: Map<number, Refused> | null = null
     const rejected: RejectedArgument[] = []
-    for (let index = 0; index < items.length; index++) {
+    for (let index = 0; index < count; index++) {
       const args = items[index]!
       const before = rejected.length
       if (!this.#validate(args, index, rejected)) {
@@ -137,7 +137,7 @@ export class Submitter<A> {
     const accepted = writer.count
     let first: number
     try {
-      first = this.#native.submit(writer.bytes(), writer.ends(), items.length)
+      first = this.#native.submit(writer.bytes(), writer.ends(), count)
     } catch (error) {
       throw fromNative(error)
     } finally {
