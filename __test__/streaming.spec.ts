@@ -179,6 +179,49 @@ for (const { name, make: Pool, options } of poolKinds) {
     await handler.stop()
   })
 
+  test(`${name}: a map whose batch has a refused argument ends and cancels every queued task of that batch, none left to run unheard`, async (t) => {
+    const { file, open } = gate()
+    const handler = faults({
+      validateArgs: (j: Job) => {
+        if (j.value === 'bad') throw new Error('no thanks')
+        return true
+      },
+    })
+    await handler.start(1)
+    await handler.submit({ kind: 'block', file, value: 0 })
+    await eventually(() => handler.stats().running === 1, 'the only worker is busy')
+    // One batch, all of it queued behind the busy worker: two tasks, the refused one, twelve more.
+    const jobs: Job[] = [ok(1), ok(2), ok('bad'), ...Array.from({ length: 12 }, (_, i) => ok(i + 4))]
+    const error = await t.throwsAsync(async () => {
+      for await (const _ of handler.map(jobs, { window: 16 })) {
+        // the run fails before any result
+      }
+    })
+    t.is((error as ProcessingException).code, 'ERR_QDMP_HOOK_FAILED')
+    t.like(handler.stats(), { accepted: 15, running: 1, pending: 0, cancelled: 14 })
+    open()
+    await eventually(() => handler.stats().running === 0, 'the blocked task finishes')
+    t.like(handler.stats(), { completed: 1, cancelled: 14 })
+    await handler.stop()
+  })
+
+  test(`${name}: a validateArgs hook that submits tasks itself leaves the map's batch intact`, async (t) => {
+    let handler: ReturnType<typeof faults>
+    handler = faults({
+      validateArgs: (j: Job) => {
+        if (j.value === 5) void handler.submit(ok('side task'))
+        return true
+      },
+    })
+    await handler.start(2)
+    const values: unknown[] = []
+    for await (const value of handler.map(Array.from({ length: 10 }, (_, i) => ok(i)), { window: 16 })) values.push(value)
+    t.deepEqual(values, Array.from({ length: 10 }, (_, i) => i))
+    const [results] = await handler.processResults(1)
+    t.deepEqual(results, ['side task'])
+    await handler.stop()
+  })
+
   test(`${name}: run resolves one task's result through the hooks and rejects with the final failure or ERR_QDMP_DISCARDED`, async (t) => {
     let attempts = 0
     const handler = faults({

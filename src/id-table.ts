@@ -2,7 +2,7 @@
 // positions in a map() run. Recent keys live in a ring of slots allocated once, so a steady
 // stream of them allocates nothing; a key still present when the ring needs its slot first makes
 // the ring grow (up to a cap), then moves to a Map, which only stragglers (a long task among
-// millions of short ones) ever use.
+// millions of short ones) and keys set once the ring has moved past them ever use.
 //
 // Why not a Map alone: under a steady churn of sets and deletes a Map rebuilds its table every
 // few thousand operations, and each new table outlives a scavenge or two while it is young. On
@@ -31,9 +31,14 @@ export class IdTable<T> {
   readonly #behind = new Map<number, T>()
   readonly #maxCapacity: number
 
-  /** `maxCapacity`: the largest ring (a power of two); keys further apart than that spill into a Map. */
+  /**
+   * `maxCapacity`: the largest ring, rounded up to a power of two; present keys further apart
+   * than that spill into a Map. The ring never shrinks: at most that many slots per table.
+   */
   constructor(maxCapacity = 1 << 16) {
-    this.#maxCapacity = Math.max(FIRST_CAPACITY, maxCapacity)
+    let capacity = FIRST_CAPACITY
+    while (capacity < maxCapacity) capacity *= 2
+    this.#maxCapacity = capacity
   }
 
   get size(): number {
@@ -105,9 +110,13 @@ export class IdTable<T> {
     return key >= this.#low && key < this.#low + this.#values.length
   }
 
-  /** Moves the ring forward so that it ends at `key`, growing it first if that would evict keys. */
+  /**
+   * Moves the ring forward so that it ends at `key`, growing it first if that would evict keys
+   * and a ring of the largest size would keep them (a key that far ahead evicts them anyway).
+   */
   #advance(key: number): void {
-    while (this.#inRing > 0 && this.#values.length < this.#maxCapacity && this.#wouldEvict(key)) this.#grow()
+    const growthHelps = key - this.#low < this.#maxCapacity
+    while (growthHelps && this.#inRing > 0 && this.#values.length < this.#maxCapacity && this.#wouldEvict(key)) this.#grow()
     const capacity = this.#values.length
     const newLow = key - capacity + 1
     if (newLow <= this.#low) return

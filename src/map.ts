@@ -155,7 +155,7 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
     this.#iterator = openSource<A>(source, method)
     this.#isAsync = typeof (source as AsyncIterable<A>)[Symbol.asyncIterator] === 'function'
     this.#window = options.window ?? Math.max(16, 16 * engine.workerCount)
-    this.#pulledArgs = new Array<A>(Math.min(this.#window, PULL_BATCH)).fill(undefined as A)
+    this.#pulledArgs = new Array<A>(this.#isAsync ? 0 : Math.min(this.#window, PULL_BATCH)).fill(undefined as A)
     this.#ordered = options.ordered
     this.#signal = options.signal
     if (this.#signal?.aborted) this.#onAbort()
@@ -322,6 +322,8 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
       this.#fail(error)
     } finally {
       this.#pumping = false
+      // A source or a hook that threw mid-batch left arguments here; they must not stay reachable.
+      this.#pulledArgs.fill(undefined as A)
     }
     this.#wake()
   }
@@ -363,6 +365,9 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
   #queue(batch: A[], count: number): void {
     const { first, refused } = this.#engine.submitter.offer(batch, count)
     let id = first
+    // In map(), a refused argument ends the run, but only once every task of the batch is
+    // registered: the end cancels the queued ones, and one registered after it would run unheard.
+    let failure: ProcessingException | undefined
     for (let i = 0; i < count; i++) {
       const seq = this.#pulled++
       const args = batch[i]!
@@ -378,9 +383,10 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
         const cause = new QdmpError(code, `the arguments could not be queued: ${describeValue(error)}`, { cause: error })
         const report = new ProcessingException(cause, cause.stack, args, { code })
         if (this.#settled) this.#place(seq, { status: 'rejected', reason: report, args, index: seq })
-        else this.#fail(report)
+        else failure ??= report
       }
     }
     this.#engine.afterSubmit()
+    if (failure !== undefined) this.#fail(failure)
   }
 }

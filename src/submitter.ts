@@ -113,12 +113,37 @@ export class Submitter<A> {
   }
 
   /**
-   * Validates, encodes and queues `items` in one batch; says for each what became of it. The
-   * caller makes sure the bounded queue has room for all of them.
+   * The shared writer, or a fresh one while it is in use: a validateArgs hook may itself submit
+   * (`handler.submit()` in the hook), and must not wipe the batch being encoded around it.
+   */
+  #takeWriter(): ByteWriter {
+    if (this.#writerInUse) return new ByteWriter(1024)
+    this.#writerInUse = true
+    this.#writer.reset()
+    return this.#writer
+  }
+
+  #giveBack(writer: ByteWriter): void {
+    writer.reset()
+    if (writer === this.#writer) this.#writerInUse = false
+  }
+
+  #writerInUse = false
+
+  /**
+   * Validates, encodes and queues the first `count` of `items` in one batch. The caller makes
+   * sure the bounded queue has room for all of them.
    */
   offer(items: readonly A[], count = items.length): OfferedBatch {
-    const writer = this.#writer
-    writer.reset()
+    const writer = this.#takeWriter()
+    try {
+      return this.#offerWith(writer, items, count)
+    } finally {
+      this.#giveBack(writer)
+    }
+  }
+
+  #offerWith(writer: ByteWriter, items: readonly A[], count: number): OfferedBatch {
     let refused: Map<number, Refused> | null = null
     const rejected: RejectedArgument[] = []
     for (let index = 0; index < count; index++) {
@@ -140,8 +165,6 @@ export class Submitter<A> {
       first = this.#native.submit(writer.bytes(), writer.ends(), count)
     } catch (error) {
       throw fromNative(error)
-    } finally {
-      writer.reset()
     }
     if (accepted > 0) this.lastTaskId = first + accepted - 1
     return { first, refused }
@@ -156,7 +179,6 @@ export class Submitter<A> {
           `to add a single task, wrap it: addTasks([args])`,
       )
     }
-    const writer = this.#writer
     const rejected: RejectedArgument[] = []
     let accepted = 0
     let offered = 0
@@ -176,9 +198,9 @@ export class Submitter<A> {
       writer.reset()
       offered = 0
     }
-    writer.reset()
     let unqueued: { value: A } | undefined
     const iterator = (tasks as Iterable<A>)[Symbol.iterator]()
+    const writer = this.#takeWriter()
     try {
       for (;;) {
         const step = iterator.next()
@@ -205,7 +227,11 @@ export class Submitter<A> {
         if (writer.count >= BATCH_TASKS || writer.length >= BATCH_BYTES) flush()
       }
     } finally {
-      flush()
+      try {
+        flush()
+      } finally {
+        this.#giveBack(writer)
+      }
     }
     if (unqueued !== undefined) throw queueFullError(accepted, index, unqueued.value)
     if (rejected.length > 0) throw rejectedError(rejected, accepted)
