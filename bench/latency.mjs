@@ -26,7 +26,12 @@ export async function measureLatency(pools) {
       log(`  round ${round}/${ROUNDS}  ${o.pool.name.padEnd(30)} median ${median(times).toFixed(1)} µs  p99 ${percentile(times, 99).toFixed(1)} µs`)
     }
   }
-  for (const o of opened) await o.pool.close()
+  // Logged one by one: one full run ended here with Node's exit code 13 (a close that never
+  // settled, with nothing left to keep the process alive), and a recurrence should name the pool.
+  for (const o of opened) {
+    log(`  closing ${o.pool.name}`)
+    await o.pool.close()
+  }
   return opened.map((o) => ({
     key: o.key,
     name: o.pool.name,
