@@ -31,8 +31,6 @@ export interface Counts {
   room: number
 }
 
-/** The decision on one delivery (a bare number: nothing to allocate per task). */
-type Settled = DecisionKind
 
 export class Collector<A, R> {
   readonly #native: NativePoolType
@@ -146,7 +144,7 @@ export class Collector<A, R> {
       const kind = batch[h + 24]!
       position = argsEnd
       ids[i] = id
-      let settled: Settled
+      let settled: DecisionKind
       try {
         if (kind === OutcomeKind.Value) {
           settled = this.#onValue(id, decode(batch, outStart, outEnd, undefined, this.#fetchPorted) as R)
@@ -183,7 +181,7 @@ export class Collector<A, R> {
     return new TaskTimeoutError(slot, Math.round(detail.limitMs))
   }
 
-  #onValue(id: number, value: R): Settled {
+  #onValue(id: number, value: R): DecisionKind {
     const { validateResult } = this.#options
     if (validateResult !== undefined) {
       let keep: unknown
@@ -233,11 +231,11 @@ export class Collector<A, R> {
     )
   }
 
-  #onFailure(id: number, error: Error, args: A, canRetry: boolean): Settled {
+  #onFailure(id: number, error: Error, args: A, canRetry: boolean): DecisionKind {
     this.#hintClosure(error)
     const traceback = error.stack ?? ''
     const code: QdmpErrorCode = error instanceof QdmpError ? error.code : ErrorCode.TaskFailed
-    const report = (options: { code?: QdmpErrorCode; cause?: unknown } = {}): Settled => {
+    const report = (options: { code?: QdmpErrorCode; cause?: unknown } = {}): DecisionKind => {
       this.#fail(id, new ProcessingException(error, traceback, args, { code, ...options }))
       return DecisionKind.Failed
     }
@@ -286,8 +284,8 @@ export class Collector<A, R> {
     return this.#retry(newArgs, report)
   }
 
-  #retry(newArgs: A, report: (options: { code: QdmpErrorCode; cause: unknown }) => Settled): Settled {
-    const rejected = (why: string, cause?: unknown): Settled =>
+  #retry(newArgs: A, report: (options: { code: QdmpErrorCode; cause: unknown }) => DecisionKind): DecisionKind {
+    const rejected = (why: string, cause?: unknown): DecisionKind =>
       report({
         code: ErrorCode.RetryRejected,
         cause: new QdmpError(ErrorCode.RetryRejected, `the retry arguments ${why}; the failure is reported instead`, {

@@ -318,12 +318,12 @@ export class MapRun<A, R, T> implements AsyncIterableIterator<T>, Sink<R> {
         this.#wake()
       }
     } catch (error) {
+      // A source or a hook that threw mid-batch left arguments here; they must not stay reachable.
+      this.#pulledArgs.fill(undefined as A)
       this.#sourceDone = true // a source that threw is done
       this.#fail(error)
     } finally {
       this.#pumping = false
-      // A source or a hook that threw mid-batch left arguments here; they must not stay reachable.
-      this.#pulledArgs.fill(undefined as A)
     }
     this.#wake()
   }
