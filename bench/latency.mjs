@@ -1,6 +1,7 @@
 // Round-trip latency: one task at a time (x => x * x), each awaited before the next is sent,
-// on 2 workers. Each round gives a median and a 99th percentile of its calls' times; reported are
-// the medians of those over the rounds.
+// on 2 workers, after each pool has made WARM_CALLS such calls untimed. Each round gives a
+// median and a 99th percentile of its calls' times; reported are the medians of those over the
+// rounds.
 import { fileURLToPath } from 'node:url'
 
 import { log, median, percentile, ROUNDS } from './harness.mjs'
@@ -8,11 +9,19 @@ import { processPools, threadPools } from './pools.mjs'
 
 const CALLS = Number(process.env.QDMP_BENCH_CALLS ?? 5_000)
 const WORKERS = 2
+// Untimed sequential calls each pool makes before its rounds. V8 compiles a function only after
+// it has run many times, and a call path that runs once per round trip took about 15,000 calls to
+// be fully compiled (`--trace-opt`): without these, the first rounds time the JIT at work.
+const WARM_CALLS = Number(process.env.QDMP_BENCH_WARM_CALLS ?? 20_000)
 
 /** Times `CALLS` sequential calls per round, rounds interleaved across pools. */
 export async function measureLatency(pools) {
   const opened = []
-  for (const [key, open] of Object.entries(pools)) opened.push({ key, pool: await open('square', WORKERS, () => 3), medians: [], p99s: [] })
+  for (const [key, open] of Object.entries(pools)) {
+    const pool = await open('square', WORKERS, () => 3)
+    for (let i = 0; i < WARM_CALLS; i++) await pool.call(i)
+    opened.push({ key, pool, medians: [], p99s: [] })
+  }
   for (let round = 1; round <= ROUNDS; round++) {
     for (const o of opened) {
       const times = new Float64Array(CALLS)
@@ -61,11 +70,11 @@ export function latencyTable(results, baseline) {
 const latencyBars = (results) => results.map((r) => ({ name: r.name, value: r.median, extra: r.p99 }))
 
 export async function runLatency() {
-  log(`latency: ${CALLS} sequential calls per round, ${WORKERS} workers, ${ROUNDS} rounds`)
+  log(`latency: ${CALLS} sequential calls per round after ${WARM_CALLS} untimed, ${WORKERS} workers, ${ROUNDS} rounds`)
   const results = await measureLatency(threadPools)
   return {
     id: 'latency',
-    title: `Round-trip latency, one task at a time (${CALLS.toLocaleString('en-US')} calls per round, ${WORKERS} workers)`,
+    title: `Round-trip latency, one task at a time (${CALLS.toLocaleString('en-US')} calls per round after ${WARM_CALLS.toLocaleString('en-US')} untimed, ${WORKERS} workers)`,
     markdown: latencyTable(results, 'piscina'),
     chart: { unit: 'µs (median; p99 in the label)', better: 'lower', bars: latencyBars(results) },
     results,
@@ -73,11 +82,11 @@ export async function runLatency() {
 }
 
 export async function runProcessLatency() {
-  log(`process latency: ${CALLS} sequential calls per round, ${WORKERS} workers, ${ROUNDS} rounds`)
+  log(`process latency: ${CALLS} sequential calls per round after ${WARM_CALLS} untimed, ${WORKERS} workers, ${ROUNDS} rounds`)
   const results = await measureLatency(processPools)
   return {
     id: 'process-latency',
-    title: `Process workers: round-trip latency, one task at a time (${CALLS.toLocaleString('en-US')} calls per round)`,
+    title: `Process workers: round-trip latency, one task at a time (${CALLS.toLocaleString('en-US')} calls per round after ${WARM_CALLS.toLocaleString('en-US')} untimed)`,
     markdown: latencyTable(results, 'workerpool'),
     chart: { unit: 'µs (median; p99 in the label)', better: 'lower', bars: latencyBars(results) },
     results,
