@@ -69,6 +69,24 @@ for (const { name, make: Pool, options } of poolKinds) {
     await handler.stop()
   })
 
+  test(`${name}: many moved arguments, more than are in flight at once, each arrive intact`, async (t) => {
+    const handler = new Pool<Job, Record<string, unknown>>(fixture('buffers.mjs'), options)
+    await handler.start(2)
+    // Distinct contents and sizes, so that a buffer read after its memory was let go, or another
+    // task's memory, shows as a wrong sum or length.
+    const made = (i: number): Float32Array => new Float32Array(2000 + i).fill(i)
+    const runs = Array.from({ length: 120 }, (_, i) => {
+      const data = made(i)
+      return handler.run({ kind: 'describe', data }, { transfer: [data] })
+    })
+    const described = await Promise.all(runs)
+    t.deepEqual(
+      described.map((d) => [d.length, d.sum]),
+      Array.from({ length: 120 }, (_, i) => [2000 + i, i * (2000 + i)]),
+    )
+    await handler.stop()
+  })
+
   test(`${name}: transfer accepts views and buffers, and a failure still reports the arguments`, async (t) => {
     const handler = new Pool<Job, unknown>(fixture('buffers.mjs'), options)
     await handler.start(1)
