@@ -74,7 +74,7 @@ export abstract class Handler<A = any, R = any> {
       taskTimeoutMs: limit(settings.taskTimeout),
       idleTimeoutMs: limit(engine.idleTimeoutMs),
     })
-    this.#pins = engine.sharedMemory === true ? new Pins() : null
+    this.#pins = engine.sharedMemory === true ? new Pins(this.#logger) : null
     this.#ports = engine.sharedMemory === true ? new ResultPorts() : null
     this.#collector = new Collector(this.#native, settings, this.#logger, this.#queue, this.#routes, target.kind === 'source', this.#pins, this.#ports)
     this.#submitter = new Submitter(this.#native, settings.validateArgs, this.#logger, this.#pins)

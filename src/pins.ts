@@ -1,13 +1,23 @@
-// Buffers moved to workers instead of copied. The producer keeps each alive, untouched, under a pin
-// number. A pinned buffer is let go once two things hold: no worker views its memory any more (the
-// worker gave the pin back), and its task is finished here (the producer may still need to decode
-// the task's arguments, for handleError or a report, until then). A task that never reached a
-// worker lets its buffers go as soon as it finishes.
+// Buffers moved to workers instead of copied. The producer keeps each one's memory, untouched,
+// under a pin number. A pinned buffer is let go once two things hold: no worker views its memory
+// any more (the worker gave the pin back), and its task is finished here (the producer may still
+// need to decode the task's arguments, for handleError or a report, until then). A task that
+// never reached a worker lets its buffers go as soon as it finishes.
 //
-// Letting go leaves the memory to the garbage collector, which frees backing stores on a
-// background thread. Freeing at once (detaching) was tried: the producer then paid for every
-// unmap and the fresh page faults of the next allocation, and moved 40% fewer tasks per second.
+// While pinned, the memory is held by the keeper thread (keeper.ts), not by this thread's heap:
+// kept here as ArrayBuffers, 64 buffers of 1 MiB in flight made V8 scavenge every few
+// milliseconds for the external memory they hold (about 270 scavenges per 4,000 tasks, against
+// 15 to 25 for a pool whose producer hands its buffers over), and cost the producer a third of
+// its rate. Transferring a buffer keeps its bytes where they are, so the address the workers view
+// stays valid. The producer decodes its own copies of the bytes, through the native core.
+//
+// Let go, the memory is left to the keeper's garbage collector. Freeing it at once was tried
+// twice: detaching each buffer on release, and closing a channel that held the buffers; both
+// left each new 1 MiB array of the producer a fresh mapping from the kernel (glibc unmaps chunks
+// freed that way), paying page faults and unmaps, and moved 30% to 75% fewer tasks per second.
 
+import { Keeper } from './keeper'
+import type { Logger } from './logger'
 import { NativePool } from './native'
 
 /** What the engine needs of one pinned buffer: where its bytes are, and its pin. */
@@ -19,13 +29,20 @@ export interface PinnedBuffer {
 
 type Transferable = ArrayBuffer & { transfer?: () => ArrayBuffer }
 
-/** A new ArrayBuffer owning `buffer`'s memory, `buffer` detached. `transfer()` (Node 22+) is cheaper. */
+/**
+ * A new ArrayBuffer owning `buffer`'s memory, `buffer` detached; a copy instead for a buffer that
+ * cannot be detached (Node's pooled small Buffers, WebAssembly memory), which Node clones rather
+ * than transfers. `transfer()` (Node 22+) is cheaper.
+ */
 function detachInto(buffer: Transferable): ArrayBuffer {
   return typeof buffer.transfer === 'function' ? buffer.transfer() : structuredClone(buffer, { transfer: [buffer] })
 }
 
 export class Pins {
-  readonly #buffers = new Map<number, ArrayBuffer>()
+  /** Where each pinned buffer's bytes are, and how many. */
+  readonly #addresses = new Map<number, number>()
+  readonly #lengths = new Map<number, number>()
+  readonly #keeper: Keeper
   /** The pins of each live task, and the task of each of its pins. */
   readonly #byTask = new Map<number, number[]>()
   readonly #taskOf = new Map<number, number>()
@@ -33,16 +50,24 @@ export class Pins {
   readonly #givenBack = new Set<number>()
   #next = 1
 
+  constructor(logger: Logger) {
+    this.#keeper = new Keeper(logger)
+  }
+
   /**
-   * Moves `buffer` into one that only this registry holds (the caller's is detached, as by
-   * `postMessage`; nothing is copied) and pins it.
+   * Moves `buffer`'s memory to the keeper (the caller's buffer is detached, as by `postMessage`;
+   * nothing is copied) and pins it.
    */
   moveIn(buffer: ArrayBuffer): PinnedBuffer {
     const moved = detachInto(buffer)
+    const length = moved.byteLength
+    const address = NativePool.addressOf(moved)
     const pin = this.#next
     this.#next = this.#next === 0xffffffff ? 1 : this.#next + 1
-    this.#buffers.set(pin, moved)
-    return { pin, address: NativePool.addressOf(moved), length: moved.byteLength }
+    if (length > 0) this.#keeper.hold(pin, moved) // an empty buffer has no memory to keep
+    this.#addresses.set(pin, address)
+    this.#lengths.set(pin, length)
+    return { pin, address, length }
   }
 
   /** The next pins `moveIn` will give, so that they can be encoded before anything is moved. */
@@ -57,18 +82,23 @@ export class Pins {
     for (const pin of pins) this.#taskOf.set(pin, task)
   }
 
-  /** The pinned buffers, to decode a moved value in this thread (views share their memory). */
+  /**
+   * Copies of the pinned buffers, to decode a moved value in this thread. Copies, because what
+   * the decoded value becomes (an argument handed to a hook, say) may outlive the pin.
+   */
   readonly resolve = (pins: number[]): ArrayBuffer[] =>
     pins.map((pin) => {
-      const buffer = this.#buffers.get(pin)
-      if (buffer === undefined) throw new Error(`internal: pin ${pin} was released`)
-      return buffer
+      const address = this.#addresses.get(pin)
+      if (address === undefined) throw new Error(`internal: pin ${pin} was released`)
+      const copy = new Uint8Array(this.#lengths.get(pin)!)
+      NativePool.copyPinned(address, copy)
+      return copy.buffer
     })
 
   /** A worker gave `pin` back: no view of its memory is left in that worker. */
   givenBack(pin: number): void {
     if (this.#taskOf.has(pin)) this.#givenBack.add(pin)
-    else this.#buffers.delete(pin)
+    else this.#letGo(pin)
   }
 
   /** Task `task` is finished here; `reachedWorker` says whether a worker was ever handed it. */
@@ -78,20 +108,30 @@ export class Pins {
     this.#byTask.delete(task)
     for (const pin of pins) {
       this.#taskOf.delete(pin)
-      if (!reachedWorker || this.#givenBack.delete(pin)) this.#buffers.delete(pin)
+      if (!reachedWorker || this.#givenBack.delete(pin)) this.#letGo(pin)
       // else: its worker gives it back later, and givenBack() lets it go then
     }
   }
 
   /** Lets every buffer go: only once no worker can still view one (all have exited). */
   clear(): void {
-    this.#buffers.clear()
+    this.#keeper.close()
+    this.#addresses.clear()
+    this.#lengths.clear()
     this.#byTask.clear()
     this.#taskOf.clear()
     this.#givenBack.clear()
   }
 
   get size(): number {
-    return this.#buffers.size
+    return this.#addresses.size
+  }
+
+  #letGo(pin: number): void {
+    const length = this.#lengths.get(pin)
+    if (length === undefined) return
+    this.#addresses.delete(pin)
+    this.#lengths.delete(pin)
+    if (length > 0) this.#keeper.letGo(pin)
   }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Buffer, Either, Float64Array, Function};
+use napi::bindgen_prelude::{Buffer, Either, Float64Array, Function, Uint8Array};
 use napi_derive::napi;
 use qdmp_core::{Attachment, Config, Decision, Departure, ExitInfo, Payload, Pool};
 
@@ -179,11 +179,35 @@ impl NativePool {
         Ok(ids.start as f64)
     }
 
-    /// The address of a buffer's bytes, for a pinned buffer's attachment (the producer keeps the
-    /// buffer alive and never detaches it, so the address stays valid).
+    /// The address of a buffer's bytes, for a pinned buffer's attachment. The producer then hands
+    /// the buffer to a thread that keeps its memory, unmoved, until the pin is let go (src/pins.ts).
     #[napi]
     pub fn address_of(buffer: napi::bindgen_prelude::ArrayBuffer) -> f64 {
         buffer.as_ptr() as usize as f64
+    }
+
+    /// Copies a pinned buffer's bytes into `target` (as many as it holds), for the producer's
+    /// own decoding of a moved argument: the producer holds the memory by its pin, not as an
+    /// ArrayBuffer, and a copy cannot outlive the pin.
+    #[napi]
+    pub fn copy_pinned(address: f64, mut target: Uint8Array) {
+        // SAFETY: `target` is a live typed array this call borrows, and nothing else in this
+        // thread touches it during the call. The caller (src/pins.ts) passes the address of a
+        // buffer it pinned and has not let go, at least as long as `target`: that memory stays
+        // allocated until the pin is let go. A worker may write its task's arguments meanwhile;
+        // a copy taken while the task runs may then see part of that, as any view would.
+        let out = unsafe { target.as_mut() };
+        if out.is_empty() {
+            return;
+        }
+        // SAFETY: as above; the two ranges are distinct allocations, so they do not overlap.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                address as usize as *const u8,
+                out.as_mut_ptr(),
+                out.len(),
+            );
+        }
     }
 
     /// How many more tasks the bounded queue takes now (`Infinity` when unbounded).
