@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process'
+
 import test from 'ava'
 
 import { type ProcessingException, QdmpError } from '../dist/index.mjs'
@@ -97,6 +99,22 @@ for (const { name, make: Pool, options } of poolKinds) {
     await handler.stop()
   })
 
+  test(`${name}: a validateResult that throws on a task with moved arguments reports the arguments`, async (t) => {
+    const handler = new Pool<Job, unknown>(fixture('buffers.mjs'), {
+      ...options,
+      logger: {},
+      validateResult: () => {
+        throw new Error('not this one')
+      },
+    })
+    await handler.start(1)
+    const data = new Uint8Array([4, 5, 6])
+    const error = (await t.throwsAsync(handler.run({ kind: 'describe', data }, { transfer: [data] }))) as ProcessingException
+    t.is(error.code, 'ERR_QDMP_HOOK_FAILED')
+    t.deepEqual([...((error.args as Job).data as Uint8Array)], [4, 5, 6])
+    await handler.stop()
+  })
+
   test(`${name}: bad transfer lists are refused with ERR_QDMP_INVALID_ARGUMENT, moving nothing`, async (t) => {
     const handler = new Pool<Job, unknown>(fixture('buffers.mjs'), options)
     await handler.start(1)
@@ -112,6 +130,25 @@ for (const { name, make: Pool, options } of poolKinds) {
     await handler.stop()
   })
 }
+
+test('threads: a process that exits while workers read moved buffers exits cleanly (their memory outlives the workers)', (t) => {
+  // 64 MiB buffers are mappings of their own: read after being freed, they fault at once.
+  const script = `
+    import { ThreadPoolHandler } from ${JSON.stringify(new URL('../dist/index.mjs', import.meta.url).href)}
+    const handler = new ThreadPoolHandler(${JSON.stringify(fixture('buffers.mjs'))}, { logger: {} })
+    await handler.start(2)
+    for (let i = 0; i < 2; i++) {
+      const data = new Uint8Array(64 << 20).fill(1)
+      handler.run({ kind: 'readFor', data, ms: 5000 }, { transfer: [data.buffer] }).catch(() => {})
+    }
+    setTimeout(() => process.exit(7), 300)
+  `
+  for (const round of [1, 2, 3]) {
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 })
+    t.is(child.signal, null, `round ${round}: ended by ${child.signal}; stderr: ${child.stderr}`)
+    t.is(child.status, 7, `round ${round}: stderr: ${child.stderr}`)
+  }
+})
 
 test('threads: a moved buffer is leased to its task; a reference kept after the task is detached, never stale', async (t) => {
   const { make: Pool, options } = poolKinds[0]

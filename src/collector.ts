@@ -214,7 +214,7 @@ export class Collector<A, R> {
 
   #argsOf(id: number): A | undefined {
     const bytes = this.#native.taskArgs(id)
-    return bytes === null ? undefined : (decode(bytes) as A)
+    return bytes === null ? undefined : (decode(bytes, 0, bytes.length, this.#pins?.resolve) as A)
   }
 
   #fail(id: number, error: ProcessingException): void {

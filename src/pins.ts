@@ -4,19 +4,14 @@
 // need to decode the task's arguments, for handleError or a report, until then). A task that
 // never reached a worker lets its buffers go as soon as it finishes.
 //
-// While pinned, the memory is held by the keeper thread (keeper.ts), not by this thread's heap:
-// kept here as ArrayBuffers, 64 buffers of 1 MiB in flight made V8 scavenge every few
-// milliseconds for the external memory they hold (about 270 scavenges per 4,000 tasks, against
-// 15 to 25 for a pool whose producer hands its buffers over), and cost the producer a third of
-// its rate. Transferring a buffer keeps its bytes where they are, so the address the workers view
-// stays valid. The producer decodes its own copies of the bytes, through the native core.
-//
-// Let go, the memory is left to the keeper's garbage collector. Freeing it at once was tried
-// twice: detaching each buffer on release, and closing a channel that held the buffers; both
-// left each new 1 MiB array of the producer a fresh mapping from the kernel (glibc unmaps chunks
-// freed that way), paying page faults and unmaps, and moved 30% to 75% fewer tasks per second.
+// While pinned, the memory is parked outside this thread's heap (keeper.ts): kept here as
+// ArrayBuffers, 64 buffers of 1 MiB in flight made V8 scavenge every few milliseconds for the
+// external memory they hold (about 270 scavenges per 4,000 tasks, against 15 to 25 for a pool
+// whose producer hands its buffers over), and cost the producer a fifth of its time. Parking
+// keeps the bytes where they are, so the address the workers view stays valid; the producer
+// decodes its own copies of the bytes, through the native core.
 
-import { Keeper } from './keeper'
+import { Keeper, type Lot } from './keeper'
 import type { Logger } from './logger'
 import { NativePool } from './native'
 
@@ -35,13 +30,19 @@ type Transferable = ArrayBuffer & { transfer?: () => ArrayBuffer }
  * than transfers. `transfer()` (Node 22+) is cheaper.
  */
 function detachInto(buffer: Transferable): ArrayBuffer {
-  return typeof buffer.transfer === 'function' ? buffer.transfer() : structuredClone(buffer, { transfer: [buffer] })
+  if (typeof buffer.transfer !== 'function') return structuredClone(buffer, { transfer: [buffer] })
+  try {
+    return buffer.transfer()
+  } catch {
+    return buffer.slice(0) // Node 21+ refuses to detach such buffers; Node 20 clones them
+  }
 }
 
 export class Pins {
-  /** Where each pinned buffer's bytes are, and how many. */
+  /** Where each pinned buffer's bytes are, how many, and the lot holding them (none if empty). */
   readonly #addresses = new Map<number, number>()
   readonly #lengths = new Map<number, number>()
+  readonly #lots = new Map<number, Lot>()
   readonly #keeper: Keeper
   /** The pins of each live task, and the task of each of its pins. */
   readonly #byTask = new Map<number, number[]>()
@@ -64,7 +65,7 @@ export class Pins {
     const address = NativePool.addressOf(moved)
     const pin = this.#next
     this.#next = this.#next === 0xffffffff ? 1 : this.#next + 1
-    if (length > 0) this.#keeper.hold(pin, moved) // an empty buffer has no memory to keep
+    if (length > 0) this.#lots.set(pin, this.#keeper.park(moved)) // an empty buffer has no memory to keep
     this.#addresses.set(pin, address)
     this.#lengths.set(pin, length)
     return { pin, address, length }
@@ -118,6 +119,7 @@ export class Pins {
     this.#keeper.close()
     this.#addresses.clear()
     this.#lengths.clear()
+    this.#lots.clear()
     this.#byTask.clear()
     this.#taskOf.clear()
     this.#givenBack.clear()
@@ -128,10 +130,11 @@ export class Pins {
   }
 
   #letGo(pin: number): void {
-    const length = this.#lengths.get(pin)
-    if (length === undefined) return
-    this.#addresses.delete(pin)
+    if (!this.#addresses.delete(pin)) return
     this.#lengths.delete(pin)
-    if (length > 0) this.#keeper.letGo(pin)
+    const lot = this.#lots.get(pin)
+    if (lot === undefined) return
+    this.#lots.delete(pin)
+    this.#keeper.letGo(lot)
   }
 }
