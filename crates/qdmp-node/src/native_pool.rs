@@ -194,8 +194,9 @@ impl NativePool {
         // SAFETY: `target` is a live typed array this call borrows, and nothing else in this
         // thread touches it during the call. The caller (src/pins.ts) passes the address of a
         // buffer it pinned and has not let go, at least as long as `target`: that memory stays
-        // allocated until the pin is let go. A worker may write its task's arguments meanwhile;
-        // a copy taken while the task runs may then see part of that, as any view would.
+        // allocated until the pin is let go. A task may write its arguments while the producer
+        // copies them (for a report on a running task): the bytes are plain `u8`s, so such a
+        // race can only tear the copy, and JavaScript views of shared memory allow the same.
         let out = unsafe { target.as_mut() };
         if out.is_empty() {
             return;
