@@ -22,6 +22,13 @@ export interface PinnedBuffer {
   length: number
 }
 
+/** A pinned buffer: where its bytes are, how many, and the lot holding them. */
+interface Parked {
+  readonly address: number
+  readonly length: number
+  readonly lot: Lot | null
+}
+
 type Transferable = ArrayBuffer & { transfer?: () => ArrayBuffer }
 
 /**
@@ -39,10 +46,7 @@ function detachInto(buffer: Transferable): ArrayBuffer {
 }
 
 export class Pins {
-  /** Where each pinned buffer's bytes are, how many, and the lot holding them (none if empty). */
-  readonly #addresses = new Map<number, number>()
-  readonly #lengths = new Map<number, number>()
-  readonly #lots = new Map<number, Lot>()
+  readonly #parked = new Map<number, Parked>()
   readonly #keeper: Keeper
   /** The pins of each live task, and the task of each of its pins. */
   readonly #byTask = new Map<number, number[]>()
@@ -56,8 +60,8 @@ export class Pins {
   }
 
   /**
-   * Moves `buffer`'s memory to the keeper (the caller's buffer is detached, as by `postMessage`;
-   * nothing is copied) and pins it.
+   * Parks `buffer`'s memory (the caller's buffer is detached, as by `postMessage`; nothing is
+   * copied) and pins it.
    */
   moveIn(buffer: ArrayBuffer): PinnedBuffer {
     const moved = detachInto(buffer)
@@ -65,9 +69,8 @@ export class Pins {
     const address = NativePool.addressOf(moved)
     const pin = this.#next
     this.#next = this.#next === 0xffffffff ? 1 : this.#next + 1
-    if (length > 0) this.#lots.set(pin, this.#keeper.park(moved)) // an empty buffer has no memory to keep
-    this.#addresses.set(pin, address)
-    this.#lengths.set(pin, length)
+    // An empty buffer has no memory to keep.
+    this.#parked.set(pin, { address, length, lot: length > 0 ? this.#keeper.park(moved) : null })
     return { pin, address, length }
   }
 
@@ -89,10 +92,10 @@ export class Pins {
    */
   readonly resolve = (pins: number[]): ArrayBuffer[] =>
     pins.map((pin) => {
-      const address = this.#addresses.get(pin)
-      if (address === undefined) throw new Error(`internal: pin ${pin} was released`)
-      const copy = new Uint8Array(this.#lengths.get(pin)!)
-      NativePool.copyPinned(address, copy)
+      const parked = this.#parked.get(pin)
+      if (parked === undefined) throw new Error(`internal: pin ${pin} was released`)
+      const copy = new Uint8Array(parked.length)
+      NativePool.copyPinned(parked.address, copy)
       return copy.buffer
     })
 
@@ -117,24 +120,20 @@ export class Pins {
   /** Lets every buffer go: only once no worker can still view one (all have exited). */
   clear(): void {
     this.#keeper.close()
-    this.#addresses.clear()
-    this.#lengths.clear()
-    this.#lots.clear()
+    this.#parked.clear()
     this.#byTask.clear()
     this.#taskOf.clear()
     this.#givenBack.clear()
   }
 
   get size(): number {
-    return this.#addresses.size
+    return this.#parked.size
   }
 
   #letGo(pin: number): void {
-    if (!this.#addresses.delete(pin)) return
-    this.#lengths.delete(pin)
-    const lot = this.#lots.get(pin)
-    if (lot === undefined) return
-    this.#lots.delete(pin)
-    this.#keeper.letGo(lot)
+    const parked = this.#parked.get(pin)
+    if (parked === undefined) return
+    this.#parked.delete(pin)
+    if (parked.lot !== null) this.#keeper.letGo(parked.lot)
   }
 }

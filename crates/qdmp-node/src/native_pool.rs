@@ -179,8 +179,8 @@ impl NativePool {
         Ok(ids.start as f64)
     }
 
-    /// The address of a buffer's bytes, for a pinned buffer's attachment. The producer then hands
-    /// the buffer to a thread that keeps its memory, unmoved, until the pin is let go (src/pins.ts).
+    /// The address of a buffer's bytes, for a pinned buffer's attachment. The producer then parks
+    /// the buffer, whose memory stays where it is until the pin is let go (src/pins.ts).
     #[napi]
     pub fn address_of(buffer: napi::bindgen_prelude::ArrayBuffer) -> f64 {
         buffer.as_ptr() as usize as f64
