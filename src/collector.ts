@@ -31,7 +31,6 @@ export interface Counts {
   room: number
 }
 
-
 export class Collector<A, R> {
   readonly #native: NativePoolType
   readonly #options: HandlerOptions<A, R>

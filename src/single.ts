@@ -67,8 +67,8 @@ async function offerOne<A, R>(
   }
   const offered = transfer === undefined ? offeredAt(engine.submitter.offer([args]), 0, 0) : engine.submitter.offerMoved(args, transfer)
   engine.afterSubmit()
-  if ('rejected' in offered!) throw rejectedArgument(method, offered.rejected)
-  return offered!
+  if ('rejected' in offered) throw rejectedArgument(method, offered.rejected)
+  return offered
 }
 
 /** `handler.submit(args)`: resolves `true` once queued, `false` when validateArgs discarded it. */
