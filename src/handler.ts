@@ -93,8 +93,11 @@ export abstract class Handler<A = any, R = any> {
     const workers = (): number => this.workerCount
   }
 
-  /** @internal How this handler starts a worker. */
-  protected abstract spawner(native: NativePoolType, target: TargetSpec, ports: ResultPorts | null): Spawner
+  /**
+   * @internal How this handler starts a worker. `collect` takes the engine's waiting outcomes
+   * at once, for hosts that learn of them on this thread (child processes' channels).
+   */
+  protected abstract spawner(native: NativePoolType, target: TargetSpec, ports: ResultPorts | null, collect: () => void): Spawner
 
   /** The number of worker slots while started, else 0. */
   get workerCount(): number {
@@ -129,7 +132,7 @@ export abstract class Handler<A = any, R = any> {
     this.#native.setNotifier(() => this.#collect())
     const supervisor = new Supervisor(
       this.#native,
-      this.spawner(this.#native, this.#target, this.#ports),
+      this.spawner(this.#native, this.#target, this.#ports, () => this.#collect()),
       count,
       this.#logger,
       {

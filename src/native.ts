@@ -47,11 +47,13 @@ function load(): typeof Binding {
 
 const binding = load()
 
-export const { NativePool, WorkerPort, RemotePort, ErrorCode, OutcomeKind, DecisionKind, WorkerSignal } = binding
+export const { NativePool, WorkerPort, RemotePort, ErrorCode, OutcomeKind, DecisionKind, WorkerSignal, FeedResult } = binding
 export type DecisionKind = Binding.DecisionKind
+export type FeedResult = Binding.FeedResult
 export type OutcomeKind = Binding.OutcomeKind
 export type WorkerSignal = Binding.WorkerSignal
 export type {
+  ChildChannel as ChildChannelType,
   EngineStats,
   NativePool as NativePoolType,
   PayloadBatch,

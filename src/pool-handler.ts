@@ -68,9 +68,9 @@ export class PoolHandler<A = any, R = any, S = any> extends Handler<A, R> {
     this.touchWorkers()
   }
 
-  protected spawner(native: NativePoolType, target: TargetSpec, ports: ResultPorts | null): Spawner {
+  protected spawner(native: NativePoolType, target: TargetSpec, ports: ResultPorts | null, collect: () => void): Spawner {
     const { resourceLimits, execArgv } = this.#settings
     if (this.isolation === 'thread') return threadSpawner(native.id, target, { resourceLimits, execArgv, ports: ports! })
-    return processSpawner(native, target, { resourceLimits, execArgv })
+    return processSpawner(native, target, { resourceLimits, execArgv }, collect)
   }
 }

@@ -1,13 +1,15 @@
 // Spawns worker processes for ProcessPoolHandler and PoolHandler and adapts them to the
-// supervisor's WorkerHandle. Tasks never pass through here: each child talks to the engine over
-// a socket the engine serves; the IPC channel carries only the start message.
+// supervisor's WorkerHandle. Each child talks to the engine over a socket pair: this event loop
+// reads the producer's end and feeds what it reads to the engine, which answers on the socket
+// itself. The IPC channel carries only the start message.
 
 import { type ChildProcess, spawn } from 'node:child_process'
+import { Socket } from 'node:net'
 import { join } from 'node:path'
 import type { ResourceLimits } from 'node:worker_threads'
 
 import { fromErrorRecord } from './error-record'
-import type { NativePoolType } from './native'
+import { type ChildChannelType, FeedResult, type NativePoolType } from './native'
 import { type Spawner, StartFailure, type WorkerExit, type WorkerHandle } from './supervisor'
 import type { TargetSpec } from './target'
 import type { ProcessInit } from './worker/process-entry'
@@ -17,6 +19,12 @@ const ENTRY = join(__dirname, 'worker', 'process-entry.js')
 
 /** The descriptor number at which each child finds the engine's socket. */
 const CHANNEL_FD = 3
+
+/**
+ * How long a child's exit waits for the rest of what it wrote to be read. Its end of the socket
+ * closes with it, so this only matters if a process it started inherited the socket anyway.
+ */
+const DRAIN_AFTER_EXIT_MS = 1000
 
 /** Settings applied to every worker process. */
 export interface ProcessSettings {
@@ -49,22 +57,64 @@ function exitOf(child: ChildProcess): Promise<WorkerExit> {
   })
 }
 
+/**
+ * Reads the child's frames into the engine until its end closes; resolves then. Outcomes they
+ * report are collected at once, on this turn of the event loop. A child that breaks the protocol
+ * is killed.
+ */
+function readChannel(channel: ChildChannelType, child: ChildProcess, collect: () => void): Promise<void> {
+  const socket = new Socket({ fd: channel.readerFd, readable: true, writable: false })
+  // The child process keeps the producer alive (or not: see setRef), never its socket.
+  socket.unref()
+  socket.on('data', (bytes: Buffer) => {
+    const fed = channel.feed(bytes)
+    if (fed === FeedResult.Collect) collect()
+    else if (fed === FeedResult.Broken) {
+      child.kill('SIGKILL')
+      socket.destroy()
+    }
+  })
+  // A reset socket means the child is gone; its exit reports that.
+  socket.on('error', () => {})
+  return new Promise((resolve) => socket.once('close', () => resolve()))
+}
+
+/**
+ * The child's exit, reported once what it wrote before exiting has been read, so that every
+ * outcome it sent counts.
+ */
+async function exitAfterDrain(child: ChildProcess, channel: ChildChannelType, drained: Promise<void>): Promise<WorkerExit> {
+  const exit = await exitOf(child)
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, DRAIN_AFTER_EXIT_MS)
+    timer.unref()
+  })
+  await Promise.race([drained, late])
+  clearTimeout(timer)
+  channel.close()
+  return exit
+}
+
 /** A spawner of worker processes served by `native`, running `target`. */
-export function processSpawner(native: NativePoolType, target: TargetSpec, settings: ProcessSettings): Spawner {
+export function processSpawner(native: NativePoolType, target: TargetSpec, settings: ProcessSettings, collect: () => void): Spawner {
   const execArgv = [...(settings.execArgv ?? process.execArgv), ...limitFlags(settings.resourceLimits)]
   return (slot, workerId): WorkerHandle => {
-    const fd = native.openChannel(workerId)
+    const channel = native.openChannel(workerId)
     let child: ChildProcess
     try {
       child = spawn(process.execPath, [...execArgv, ENTRY], {
-        stdio: ['ignore', 'inherit', 'inherit', fd, 'ipc'],
+        stdio: ['ignore', 'inherit', 'inherit', channel.childFd, 'ipc'],
         windowsHide: true,
       })
+    } catch (error) {
+      native.closeChannelFd(channel.readerFd)
+      throw error
     } finally {
-      native.closeChannelFd(fd) // the child has its own copy now
+      native.closeChannelFd(channel.childFd) // the child has its own copy now
     }
     if (child.pid !== undefined) native.setWorkerPid(workerId, child.pid)
-    const exited = exitOf(child)
+    const exited = exitAfterDrain(child, channel, readChannel(channel, child, collect))
     const ready = new Promise<void>((resolve, reject) => {
       child.once('message', (message: StartMessage) => {
         if (message.type === 'ready') resolve()

@@ -28,8 +28,8 @@ export class ProcessPoolHandler<A = any, R = any> extends Handler<A, R> {
     this.#settings = { ...options }
   }
 
-  protected spawner(native: NativePoolType, target: TargetSpec): Spawner {
+  protected spawner(native: NativePoolType, target: TargetSpec, _ports: unknown, collect: () => void): Spawner {
     const { resourceLimits, execArgv } = this.#settings
-    return processSpawner(native, target, { resourceLimits, execArgv })
+    return processSpawner(native, target, { resourceLimits, execArgv }, collect)
   }
 }

@@ -41,6 +41,7 @@ mod notify;
 pub mod os;
 mod payload;
 mod pool;
+#[cfg(unix)]
 pub mod remote;
 mod spin;
 mod state;

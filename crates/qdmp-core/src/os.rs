@@ -40,8 +40,70 @@ mod unix {
     // SAFETY: callers must keep the contract above: the stream closes `fd` when dropped, so
     // nobody else may own it.
     pub unsafe fn stream_from_fd(fd: RawFd) -> UnixStream {
+        // Processes the child starts must not inherit the channel: one that outlived the child
+        // would keep its end open. Best effort: a failure leaves the descriptor usable.
+        // SAFETY: fcntl(2) with F_SETFD takes an integer flag, no pointers.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
         // SAFETY: the caller guarantees `fd` is an open socket owned by no one else (contract above).
         unsafe { UnixStream::from_raw_fd(fd) }
+    }
+
+    /// Whether bytes (or the end of the stream) can be read from socket `fd` without blocking.
+    pub fn has_input(fd: RawFd) -> bool {
+        let mut byte = 0u8;
+        // SAFETY: recv(2) writes at most one byte into `byte`, which outlives the call; MSG_PEEK
+        // leaves it in the socket and MSG_DONTWAIT never blocks. An invalid fd only fails.
+        let n = unsafe {
+            libc::recv(
+                fd,
+                (&raw mut byte).cast(),
+                1,
+                libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            )
+        };
+        // 0 is the end of the stream, which a read reports at once too.
+        n >= 0
+    }
+
+    /// Waits up to `wait` for `fd` to be readable (or at its end); returns whether it is.
+    pub fn wait_readable(fd: RawFd, wait: Duration) -> io::Result<bool> {
+        poll_for(fd, libc::POLLIN, Some(wait))
+    }
+
+    /// Waits, as long as it takes, until `fd` takes more bytes (or has failed).
+    pub fn wait_writable(fd: RawFd) -> io::Result<()> {
+        poll_for(fd, libc::POLLOUT, None).map(drop)
+    }
+
+    fn poll_for(fd: RawFd, events: libc::c_short, wait: Option<Duration>) -> io::Result<bool> {
+        let deadline = wait.map(|wait| std::time::Instant::now() + wait);
+        loop {
+            let timeout = match deadline {
+                None => -1,
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    // Rounded up, so that a wait never ends before its time.
+                    i32::try_from(left.as_micros().div_ceil(1000)).unwrap_or(i32::MAX)
+                }
+            };
+            let mut pollfd = libc::pollfd {
+                fd,
+                events,
+                revents: 0,
+            };
+            // SAFETY: poll(2) reads and writes exactly one pollfd, which outlives the call.
+            let n = unsafe { libc::poll(&raw mut pollfd, 1, timeout) };
+            if n > 0 {
+                return Ok(true); // ready, or failed (POLLERR/POLLHUP): the next I/O says which
+            }
+            if n == 0 {
+                return Ok(false);
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
     }
 
     /// Kills a child process with SIGKILL.

@@ -32,7 +32,10 @@ use crate::worker::{Departure, Finished, Step, Terminator, WorkerId};
 
 mod ahead;
 mod wait;
+mod waiters;
 mod watchdog;
+
+pub use waiters::Waiter;
 
 use watchdog::run_watchdog;
 
@@ -58,6 +61,10 @@ struct Shared {
     /// Set while one worker spins waiting for work (at most one spins, so the producer keeps a core).
     spinning: AtomicBool,
     spin: SpinPolicy,
+    /// Child processes waiting for work (see `waiters.rs`).
+    waiters: Mutex<Vec<Arc<dyn Waiter>>>,
+    /// Bumped by each call that serves the waiters.
+    serve_epoch: AtomicU64,
 }
 
 impl Shared {
@@ -133,6 +140,8 @@ impl Pool {
             queued_epoch: AtomicU64::new(0),
             spinning: AtomicBool::new(false),
             spin: SpinPolicy::default(),
+            waiters: Mutex::new(Vec::new()),
+            serve_epoch: AtomicU64::new(0),
         });
         let watchdog = {
             let shared = Arc::clone(&shared);
@@ -211,6 +220,8 @@ impl Pool {
         let mut locked = self.lock();
         let ids = locked.state.submit(args, offered)?;
         self.wake_workers(&locked, ids.clone().count());
+        drop(locked);
+        self.serve_waiting();
         Ok(ids)
     }
 
@@ -223,6 +234,8 @@ impl Pool {
         let mut locked = self.lock();
         let ids = locked.state.submit_attached(args, offered)?;
         self.wake_workers(&locked, ids.clone().count());
+        drop(locked);
+        self.serve_waiting();
         Ok(ids)
     }
 
@@ -288,6 +301,7 @@ impl Pool {
         let mut followup = Followup::default();
         let departure = self.lock().state.worker_exited(worker, exit, &mut followup);
         self.shared.follow(followup);
+        self.serve_waiting(); // its held tasks are queued again
         departure
     }
 
@@ -295,6 +309,7 @@ impl Pool {
     pub fn retire_worker(&self, worker: WorkerId) -> bool {
         let live = self.lock().state.retire(worker);
         self.shared.work.notify_all();
+        self.serve_waiting();
         live
     }
 
@@ -353,19 +368,25 @@ impl Pool {
         } else {
             locked.state.settle(decisions)
         };
+        let requeued = matches!(settled, Ok(n) if n > 0);
         if let Ok(requeued) = settled {
             self.wake_workers(&locked, requeued);
         }
         let terminations = locked.state.take_terminations();
         let deliveries = locked.state.drain(max);
-        Exchange {
+        let exchange = Exchange {
             settled,
             deliveries,
             terminations,
             released_pins: locked.state.take_released_pins(),
             stats: locked.state.stats(),
             room: locked.state.room(),
+        };
+        drop(locked);
+        if requeued {
+            self.serve_waiting();
         }
+        exchange
     }
 
     /// The workers the producer must terminate (interrupted, with no terminator of their own).
@@ -380,6 +401,10 @@ impl Pool {
         if let Ok(requeued) = result {
             self.wake_workers(&locked, requeued);
         }
+        drop(locked);
+        if matches!(result, Ok(n) if n > 0) {
+            self.serve_waiting();
+        }
         result
     }
 
@@ -387,12 +412,14 @@ impl Pool {
     pub fn stop(&self, force: bool) {
         self.lock().state.stop(force);
         self.shared.work.notify_all();
+        self.serve_waiting();
     }
 
     /// Ends a stop once the workers are gone; see [`State::close`].
     pub fn close(&self) {
         self.lock().state.close();
         self.shared.work.notify_all();
+        self.serve_waiting();
     }
 
     /// Arguments of the tasks cancelled by `stop` since the last call.

@@ -1,16 +1,41 @@
-//! The child-process wire: an engine served over a socket pair to a client, as a child would use it.
+//! The child-process wire: an engine linked over a socket pair to a client, as a child would use
+//! it, with a thread standing in for the producer's event loop (it reads the engine's end and
+//! feeds the link).
 #![cfg(unix)]
 #![expect(
     clippy::unwrap_used,
     reason = "a test fails loudly on any unexpected error"
 )]
 
+use std::io::Read;
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 use std::thread;
 
-use qdmp_core::remote::{serve, RemoteStep, RemoteWorker};
+use qdmp_core::remote::{Link, RemoteStep, RemoteWorker};
 use qdmp_core::{Config, Decision, Departure, ExitInfo, Outcome, Payload, Pool};
+
+/// Long enough for any answer the engine has to give.
+const ANSWER_MS: u32 = 10_000;
+/// How long a test waits before it concludes that no answer is coming.
+const NO_ANSWER_MS: u32 = 200;
+
+/// Drains outcomes until at least `count` have come (the feeding thread records them a moment
+/// after the client sent them).
+fn drain_at_least(pool: &Pool, count: usize) -> Vec<qdmp_core::Delivery> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut delivered = Vec::new();
+    while delivered.len() < count {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} outcomes came",
+            delivered.len()
+        );
+        delivered.extend(pool.drain(usize::MAX));
+        thread::yield_now();
+    }
+    delivered
+}
 
 fn connect(
     pool: &Arc<Pool>,
@@ -20,11 +45,44 @@ fn connect(
     RemoteWorker<UnixStream>,
     thread::JoinHandle<std::io::Result<()>>,
 ) {
+    connect_as(pool, slot, false)
+}
+
+/// `connect`, with the engine's end made non-blocking, as the producer's event loop makes it.
+fn connect_as(
+    pool: &Arc<Pool>,
+    slot: u32,
+    nonblocking: bool,
+) -> (
+    u64,
+    RemoteWorker<UnixStream>,
+    thread::JoinHandle<std::io::Result<()>>,
+) {
     let worker = pool.register_worker(slot).unwrap();
     let (ours, theirs) = UnixStream::pair().unwrap();
+    let mut reader = ours.try_clone().unwrap();
+    reader.set_nonblocking(nonblocking).unwrap();
+    let link = Link::new(worker, ours);
     let server = {
         let pool = Arc::clone(pool);
-        thread::spawn(move || serve(&pool, worker, ours))
+        // Reads in small pieces, so that frames arrive split as they may from a socket.
+        thread::spawn(move || {
+            let mut buf = [0u8; 1000];
+            loop {
+                let n = match reader.read(&mut buf) {
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        let fd = std::os::fd::AsRawFd::as_raw_fd(&reader);
+                        qdmp_core::os::wait_readable(fd, std::time::Duration::from_secs(1))?;
+                        continue;
+                    }
+                    read => read?,
+                };
+                if n == 0 {
+                    return Ok(());
+                }
+                link.feed(&pool, &buf[..n])?;
+            }
+        })
     };
     let client = RemoteWorker::new(theirs.try_clone().unwrap(), theirs);
     (worker, client, server)
@@ -39,19 +97,19 @@ fn a_remote_worker_takes_tasks_and_reports_outcomes_through_the_engine() {
         .unwrap();
 
     assert_eq!(
-        client.next(false, None, 0).unwrap(),
+        client.next(false, None, ANSWER_MS).unwrap(),
         RemoteStep::Task(b"one")
     );
     assert_eq!(
-        client.next(false, Some(b"ONE"), 0).unwrap(),
+        client.next(false, Some(b"ONE"), ANSWER_MS).unwrap(),
         RemoteStep::Task(b"two")
     );
     assert_eq!(
-        client.next(true, Some(b"boom"), 0).unwrap(),
+        client.next(true, Some(b"boom"), NO_ANSWER_MS).unwrap(),
         RemoteStep::Idle
     );
 
-    let delivered = pool.drain(usize::MAX);
+    let delivered = drain_at_least(&pool, 2);
     assert_eq!(delivered.len(), 2);
     assert_eq!(delivered[0].outcome, Outcome::Value(b"ONE".to_vec()));
     assert_eq!(delivered[1].outcome, Outcome::Thrown(b"boom".to_vec()));
@@ -59,8 +117,74 @@ fn a_remote_worker_takes_tasks_and_reports_outcomes_through_the_engine() {
     assert_eq!(delivered[1].args.as_ref().unwrap().as_bytes(), b"two");
 
     pool.stop(false);
-    assert_eq!(client.next(false, None, 1000).unwrap(), RemoteStep::Retire);
+    assert_eq!(
+        client.next(false, None, ANSWER_MS).unwrap(),
+        RemoteStep::Retire,
+        "a child waiting for work is told to retire when the engine stops"
+    );
+    drop(client);
     server.join().unwrap().unwrap();
+}
+
+#[test]
+fn a_child_that_asked_before_work_came_gets_it_when_it_comes() {
+    let pool = Arc::new(Pool::new(Config::default()));
+    pool.start().unwrap();
+    let (_, mut client, _server) = connect(&pool, 0);
+    assert_eq!(
+        client.next(false, None, NO_ANSWER_MS).unwrap(),
+        RemoteStep::Idle
+    );
+    let submitter = {
+        let pool = Arc::clone(&pool);
+        thread::spawn(move || {
+            thread::sleep(std::time::Duration::from_millis(50));
+            pool.submit(vec![Payload::new(b"late")], 1).unwrap();
+        })
+    };
+    // The request is still out: this call waits for its answer rather than asking again.
+    assert_eq!(
+        client.next(false, None, ANSWER_MS).unwrap(),
+        RemoteStep::Task(b"late")
+    );
+    submitter.join().unwrap();
+    client.next(false, Some(b"LATE"), 0).unwrap();
+    assert_eq!(
+        drain_at_least(&pool, 1)[0].outcome,
+        Outcome::Value(b"LATE".to_vec())
+    );
+    pool.audit().unwrap();
+}
+
+#[test]
+fn a_child_waiting_past_the_idle_limit_is_told_to_retire_when_it_looks_again() {
+    let pool = Arc::new(Pool::new(Config {
+        idle_timeout: Some(std::time::Duration::from_millis(100)),
+        ..Config::default()
+    }));
+    pool.start().unwrap();
+    let (worker, mut client, _server) = connect(&pool, 0);
+    let start = std::time::Instant::now();
+    let mut step = client.next(false, None, 20).unwrap();
+    while step == RemoteStep::Idle {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "never retired"
+        );
+        step = client.next(false, None, 20).unwrap();
+    }
+    assert_eq!(step, RemoteStep::Retire);
+    assert!(start.elapsed() >= std::time::Duration::from_millis(100));
+    assert_eq!(
+        pool.worker_exited(
+            worker,
+            ExitInfo {
+                code: Some(0),
+                signal: None
+            }
+        ),
+        Departure::Idle
+    );
 }
 
 #[test]
@@ -70,7 +194,7 @@ fn a_child_that_dies_mid_task_ends_its_server_and_its_exit_settles_the_task() {
     let (worker, mut client, server) = connect(&pool, 0);
     pool.submit(vec![Payload::new(b"fatal")], 1).unwrap();
     assert!(matches!(
-        client.next(false, None, 0).unwrap(),
+        client.next(false, None, ANSWER_MS).unwrap(),
         RemoteStep::Task(_)
     ));
     drop(client); // the child is gone
@@ -104,24 +228,26 @@ fn a_client_whose_producer_is_gone_is_told_to_retire() {
     drop(ours);
     let mut client = RemoteWorker::new(theirs.try_clone().unwrap(), theirs);
     assert_eq!(
-        client.next(false, Some(b"result nobody reads"), 0).unwrap(),
+        client
+            .next(false, Some(b"result nobody reads"), ANSWER_MS)
+            .unwrap(),
         RemoteStep::Retire
     );
 }
 
 #[test]
-fn large_payloads_cross_intact() {
+fn large_payloads_cross_intact_even_when_the_socket_cannot_take_them_at_once() {
     let pool = Arc::new(Pool::new(Config::default()));
     pool.start().unwrap();
-    let (_, mut client, _server) = connect(&pool, 0);
+    let (_, mut client, _server) = connect_as(&pool, 0, true);
     let big: Vec<u8> = (0..4 << 20).map(|i: u32| (i % 251) as u8).collect();
     pool.submit(vec![Payload::new(&big)], 1).unwrap();
     assert_eq!(
-        client.next(false, None, 0).unwrap(),
+        client.next(false, None, ANSWER_MS).unwrap(),
         RemoteStep::Task(&big[..])
     );
     client.next(false, Some(&big), 0).unwrap();
-    assert_eq!(pool.drain(1)[0].outcome, Outcome::Value(big));
+    assert_eq!(drain_at_least(&pool, 1)[0].outcome, Outcome::Value(big));
 }
 
 /// Runs tasks on `client` (echoing each argument upper-cased... here, reversed) until `count`
@@ -130,7 +256,10 @@ fn run_remote(client: &mut RemoteWorker<UnixStream>, count: usize) -> Vec<Vec<u8
     let mut ran = Vec::new();
     let mut outcome: Option<Vec<u8>> = None;
     while ran.len() < count {
-        match client.next(false, outcome.as_deref(), 0).unwrap() {
+        match client
+            .next(false, outcome.as_deref(), NO_ANSWER_MS)
+            .unwrap()
+        {
             RemoteStep::Task(args) => {
                 ran.push(args.to_vec());
                 outcome = Some(args.iter().rev().copied().collect());
@@ -152,9 +281,10 @@ fn a_child_running_short_tasks_is_handed_the_next_ones_ahead_and_each_settles_on
     let mut ran = run_remote(&mut client, 500);
     // The last outcome goes with the next call, which finds nothing left.
     assert_eq!(
-        client.next(false, Some(b"1-ksat"), 0).unwrap(),
+        client.next(false, Some(b"1-ksat"), NO_ANSWER_MS).unwrap(),
         RemoteStep::Idle
     );
+    let delivered = drain_at_least(&pool, 500);
     assert_eq!(ran.len(), 500);
     assert_eq!(ran, args, "tasks run in queue order, held ones included");
     assert!(
@@ -162,7 +292,6 @@ fn a_child_running_short_tasks_is_handed_the_next_ones_ahead_and_each_settles_on
         "{:?}",
         pool.stats()
     );
-    let delivered = pool.drain(usize::MAX);
     assert_eq!(delivered.len(), 500, "every task has exactly one outcome");
     let mut values: Vec<Vec<u8>> = delivered
         .iter()
@@ -242,7 +371,7 @@ fn large_arguments_and_results_flow_through_a_child_without_the_two_ends_blockin
             let result = vec![2u8; size];
             let mut outcome: Option<&[u8]> = None;
             let mut ran = 0;
-            while let RemoteStep::Task(_) = client.next(false, outcome, 0).unwrap() {
+            while let RemoteStep::Task(_) = client.next(false, outcome, NO_ANSWER_MS).unwrap() {
                 ran += 1;
                 outcome = Some(&result);
             }

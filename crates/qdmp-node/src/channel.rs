@@ -20,29 +20,33 @@ fn unsupported<T>() -> Result<T> {
 
 #[napi]
 impl NativePool {
-    /// Opens the channel of child worker `worker`: the core serves it on its own thread; returns
-    /// the descriptor to pass to the child (as its fd 3), which the caller closes after spawning.
+    /// Opens the channel of child worker `worker`: a socket pair, whose far end (`childFd`) the
+    /// caller passes to the child as its fd 3 and then closes, and whose near end the caller
+    /// reads (`readerFd`, a duplicate it owns) and feeds to the channel.
     #[napi]
-    pub fn open_channel(&self, worker: f64) -> Result<i32> {
+    pub fn open_channel(&self, worker: f64) -> Result<ChildChannel> {
         let worker = id_from_js("worker", worker)?;
         #[cfg(unix)]
         {
+            use std::os::fd::IntoRawFd;
             let io = |e: std::io::Error| {
                 napi::Error::new(qdmp_core::ErrorCode::Internal.as_str(), e.to_string())
             };
             let (ours, theirs) = qdmp_core::os::socket_pair().map_err(io)?;
-            let pool = std::sync::Arc::clone(&self.pool);
-            let spawned = std::thread::Builder::new()
-                .name(format!("qdmp-channel-{worker}"))
-                // Its end is the child's: an I/O error means the child is gone, which its exit
-                // event reports to the engine, so the error itself carries nothing to act on.
-                .spawn(move || drop(qdmp_core::remote::serve(&pool, worker, ours)));
-            if let Err(e) = spawned {
-                // SAFETY: `theirs` was just created by socket_pair and handed to no one.
-                unsafe { qdmp_core::os::close_fd(theirs) };
-                return Err(io(e));
-            }
-            Ok(theirs)
+            let reader = match ours.try_clone() {
+                Ok(reader) => reader.into_raw_fd(),
+                Err(e) => {
+                    // SAFETY: `theirs` was just created by socket_pair and handed to no one.
+                    unsafe { qdmp_core::os::close_fd(theirs) };
+                    return Err(io(e));
+                }
+            };
+            Ok(ChildChannel {
+                pool: std::sync::Arc::clone(&self.pool),
+                link: qdmp_core::remote::Link::new(worker, ours),
+                child_fd: theirs,
+                reader_fd: reader,
+            })
         }
         #[cfg(not(unix))]
         {
@@ -79,6 +83,72 @@ impl NativePool {
         {
             let _ = (worker, pid);
             Ok(false)
+        }
+    }
+}
+
+/// What `ChildChannel.feed` asks of the producer.
+#[napi]
+pub enum FeedResult {
+    /// Nothing.
+    Fed = 0,
+    /// Collect outcomes now: the engine wants the producer woken.
+    Collect = 1,
+    /// End the child: it broke the protocol.
+    Broken = 2,
+}
+
+/// The producer's side of one child's channel.
+#[napi]
+pub struct ChildChannel {
+    #[cfg(unix)]
+    pool: std::sync::Arc<qdmp_core::Pool>,
+    #[cfg(unix)]
+    link: std::sync::Arc<qdmp_core::remote::Link>,
+    child_fd: i32,
+    reader_fd: i32,
+}
+
+#[napi]
+impl ChildChannel {
+    /// The descriptor to pass to the child as its fd 3; close it with `closeChannelFd` once the
+    /// child is spawned.
+    #[napi(getter)]
+    pub fn child_fd(&self) -> i32 {
+        self.child_fd
+    }
+
+    /// The descriptor the producer reads the child's frames from (its own; closing is its job).
+    #[napi(getter)]
+    pub fn reader_fd(&self) -> i32 {
+        self.reader_fd
+    }
+
+    /// Closes the producer's end of the socket once the child has exited and all it wrote was
+    /// read (the reading side closes its own descriptor).
+    #[napi]
+    pub fn close(&self) {
+        #[cfg(unix)]
+        self.link.close();
+    }
+
+    /// Hands the engine bytes read from the child, in order (call it on the producer's thread).
+    /// Returns a `FeedResult`: whether to collect outcomes now, or end the child, which broke
+    /// the protocol.
+    #[napi]
+    pub fn feed(&self, bytes: &[u8]) -> FeedResult {
+        #[cfg(unix)]
+        {
+            match crate::notifier::collecting_wakes(|| self.link.feed(&self.pool, bytes)) {
+                (Err(_), _) => FeedResult::Broken,
+                (Ok(()), true) => FeedResult::Collect,
+                (Ok(()), false) => FeedResult::Fed,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = bytes;
+            FeedResult::Broken
         }
     }
 }

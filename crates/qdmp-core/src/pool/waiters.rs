@@ -1,0 +1,75 @@
+//! Workers that wait for work outside the engine's threads: a child process asks over its socket
+//! and is answered when work comes, by whichever call queued it. The engine's own threads never
+//! wait on a child's behalf.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
+
+use super::Pool;
+
+/// A worker waiting for work outside the engine's threads.
+pub trait Waiter: Send + Sync {
+    /// Hands the worker work (or retirement) if the engine has some for it now; returns whether
+    /// it still waits.
+    fn serve(&self, pool: &Pool) -> bool;
+}
+
+impl Pool {
+    /// Adds a waiter, to be served by [`Pool::serve_waiting`] whenever work may have come.
+    pub(crate) fn park(&self, waiter: Arc<dyn Waiter>) {
+        self.shared
+            .waiters
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(waiter);
+    }
+
+    /// Serves the waiters after anything that queues work or retires workers. Cheap when none
+    /// wait (thread workers never do).
+    pub(super) fn serve_waiting(&self) {
+        // A call that finds the list taken by another's pass counts on that pass to go round
+        // again: the epoch tells it that work came meanwhile.
+        let mut epoch = self.shared.serve_epoch.fetch_add(1, Ordering::AcqRel) + 1;
+        while self.serve_waiting_once() {
+            let now = self.shared.serve_epoch.load(Ordering::Acquire);
+            if now == epoch {
+                return;
+            }
+            epoch = now;
+        }
+    }
+
+    /// One pass over the waiters; `false` if there were none to serve.
+    fn serve_waiting_once(&self) -> bool {
+        let waiters = {
+            let mut waiters = self
+                .shared
+                .waiters
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if waiters.is_empty() {
+                return false;
+            }
+            std::mem::take(&mut *waiters)
+        };
+        // Served without the list's lock: serving takes the waiter's own lock, under which a
+        // waiter parks itself. The latest to park is served first: it is likely still spinning
+        // for an answer, while one that waited longer has stopped spinning, so one task at a
+        // time keeps going to the same child and the others stay asleep rather than all
+        // spinning on two cores.
+        let mut still: Vec<_> = waiters
+            .into_iter()
+            .rev()
+            .filter(|waiter| waiter.serve(self))
+            .collect();
+        still.reverse();
+        if !still.is_empty() {
+            self.shared
+                .waiters
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend(still);
+        }
+        true
+    }
+}
