@@ -3,9 +3,10 @@
 //! coalescing [`Notify`].
 //!
 //! # Implementation details
-//! Workers call [`Pool::next`] from their own threads (worker threads of Node, or the engine's
-//! proxy threads for child processes), handing in the outcome of their last task and receiving the
-//! next one in one lock round trip. Nothing outside the engine is called under the lock:
+//! Worker threads call [`Pool::next`] from their own threads, handing in the outcome of their
+//! last task and receiving the next one in one lock round trip; child processes do the same
+//! through their [`Link`](crate::remote::Link), fed on the producer's thread, and wait for work
+//! as [`Waiter`]s. Nothing outside the engine is called under the lock:
 //! transitions return a [`Followup`] (terminators to call, whether to wake the producer), which is
 //! carried out after the guard is dropped, so a notifier or terminator that re-enters the engine
 //! cannot deadlock.
@@ -25,80 +26,23 @@ use crate::faults::{Cancellation, Followup};
 use crate::notify::Notify;
 use crate::payload::Payload;
 use crate::spin::SpinPolicy;
-use crate::state::{RunningTask, State, Take};
+use crate::state::{State, Take};
 use crate::stats::Stats;
 use crate::task::{Attachment, Decision, Delivery, ExitInfo, TaskId};
 use crate::worker::{Departure, Finished, Step, Terminator, WorkerId};
 
 mod ahead;
+mod queries;
+mod shared;
 mod wait;
 mod waiters;
 mod watchdog;
 
 pub use waiters::Waiter;
 
+use shared::{Locked, Shared};
+
 use watchdog::run_watchdog;
-
-struct Locked {
-    state: State,
-    /// Workers blocked in `next`, so that submitting wakes no more threads than can use the work.
-    waiting: usize,
-    /// The watchdog is asleep with no deadline (nothing was running when it last looked).
-    watchdog_idle: bool,
-    /// Set when the pool is dropped: the watchdog exits.
-    shutdown: bool,
-}
-
-struct Shared {
-    locked: Mutex<Locked>,
-    /// Signalled when tasks are queued and when workers must retire.
-    work: Condvar,
-    /// Signalled when the watchdog must look again (a first task started, or shutdown).
-    watch: Condvar,
-    notifier: RwLock<Option<Arc<dyn Notify>>>,
-    /// Bumped whenever tasks are queued: a spinning worker watches it without taking the lock.
-    queued_epoch: AtomicU64,
-    /// Set while one worker spins waiting for work (at most one spins, so the producer keeps a core).
-    spinning: AtomicBool,
-    spin: SpinPolicy,
-    /// Child processes waiting for work (see `waiters.rs`).
-    waiters: Mutex<Vec<Arc<dyn Waiter>>>,
-    /// Bumped by each call that serves the waiters.
-    serve_epoch: AtomicU64,
-}
-
-impl Shared {
-    // The state machine never panics while holding the lock, but a panic in a test harness or a
-    // future bug must not turn every later call into a second panic: the state stays usable.
-    fn lock(&self) -> MutexGuard<'_, Locked> {
-        self.locked.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn notify(&self) {
-        let notifier = self
-            .notifier
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        if let Some(notifier) = notifier {
-            notifier.notify();
-        }
-    }
-
-    /// Carries out what a transition asked for; call it with the lock released.
-    fn follow(&self, followup: Followup) {
-        for terminator in followup.kill {
-            terminator.0.terminate();
-        }
-        if followup.requeued > 0 {
-            self.queued_epoch.fetch_add(1, Ordering::Release);
-            self.work.notify_all();
-        }
-        if followup.notify {
-            self.notify();
-        }
-    }
-}
 
 /// What [`Pool::exchange`] returns.
 #[derive(Debug)]
@@ -172,11 +116,6 @@ impl Pool {
 
     fn lock(&self) -> MutexGuard<'_, Locked> {
         self.shared.lock()
-    }
-
-    /// The settings it was built with.
-    pub fn config(&self) -> Config {
-        self.lock().state.config().clone()
     }
 
     /// Sets (or clears) who is woken when outcomes are waiting.
@@ -425,37 +364,6 @@ impl Pool {
     /// Arguments of the tasks cancelled by `stop` since the last call.
     pub fn take_unprocessed(&self) -> Vec<(TaskId, Payload)> {
         self.lock().state.take_unprocessed()
-    }
-
-    /// The counters and the room of the bounded queue, read together.
-    pub fn counts(&self) -> (Stats, usize) {
-        let locked = self.lock();
-        (locked.state.stats(), locked.state.room())
-    }
-
-    /// The counters, read atomically.
-    pub fn stats(&self) -> Stats {
-        self.lock().state.stats()
-    }
-
-    /// The arguments of a task not yet finished, e.g. one awaiting the producer's decision.
-    pub fn task_args(&self, task: TaskId) -> Option<Payload> {
-        self.lock().state.task_args(task)
-    }
-
-    /// The tasks running now, oldest id first.
-    pub fn running_tasks(&self) -> Vec<RunningTask> {
-        self.lock().state.running_tasks()
-    }
-
-    /// How many workers are registered.
-    pub fn worker_count(&self) -> usize {
-        self.lock().state.worker_count()
-    }
-
-    /// Checks every invariant against the records; for tests and debugging.
-    pub fn audit(&self) -> std::result::Result<(), String> {
-        self.lock().state.audit()
     }
 }
 
