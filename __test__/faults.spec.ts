@@ -69,6 +69,22 @@ for (const [kind, make] of kinds) {
     await handler.stop()
   })
 
+  test(`${kind}: a task that finished while the producer's event loop was blocked is not timed out for that delay`, async (t) => {
+    const handler = make({ taskTimeout: 300 })
+    await handler.start(1)
+    t.is(await handler.run({ kind: 'ok', value: 'warm' }), 'warm') // the worker now waits for work
+    handler.addTasks([{ kind: 'ok', value: 'quick' }])
+    // The task runs at once, but its outcome is read only once this thread is free again, well
+    // past the limit (a child process's outcome waits in its socket meanwhile).
+    const until = Date.now() + 900
+    while (Date.now() < until) {
+      // blocked on purpose
+    }
+    t.deepEqual(await handler.processResults(), [['quick'], []])
+    t.like(handler.stats(), { completed: 2, failed: 0 })
+    await handler.stop()
+  })
+
   test(`${kind}: handleError can retry a timed-out task with new arguments`, async (t) => {
     const handler = make({
       taskTimeout: 300,

@@ -58,32 +58,34 @@ function exitOf(child: ChildProcess): Promise<WorkerExit> {
 }
 
 /**
- * Reads the child's frames into the engine until its end closes; resolves then. Outcomes they
- * report are collected at once, on this turn of the event loop. A child that breaks the protocol
- * is killed.
+ * Reads the child's frames into the engine until its end closes; returns the reading socket.
+ * Outcomes they report are collected at once, on this turn of the event loop. A child that
+ * breaks the protocol is killed.
  */
-function readChannel(channel: ChildChannelType, child: ChildProcess, collect: () => void): Promise<void> {
+function readChannel(channel: ChildChannelType, child: ChildProcess, collect: () => void): Socket {
   const socket = new Socket({ fd: channel.readerFd, readable: true, writable: false })
   // The child process keeps the producer alive (or not: see setRef), never its socket.
   socket.unref()
   socket.on('data', (bytes: Buffer) => {
     const fed = channel.feed(bytes)
-    if (fed === FeedResult.Collect) collect()
-    else if (fed === FeedResult.Broken) {
+    if (fed === FeedResult.Broken) {
       child.kill('SIGKILL')
       socket.destroy()
     }
+    // Outcomes before the broken frame count too.
+    if (fed !== FeedResult.Fed) collect()
   })
   // A reset socket means the child is gone; its exit reports that.
   socket.on('error', () => {})
-  return new Promise((resolve) => socket.once('close', () => resolve()))
+  return socket
 }
 
 /**
  * The child's exit, reported once what it wrote before exiting has been read, so that every
  * outcome it sent counts.
  */
-async function exitAfterDrain(child: ChildProcess, channel: ChildChannelType, drained: Promise<void>): Promise<WorkerExit> {
+async function exitAfterDrain(child: ChildProcess, channel: ChildChannelType, socket: Socket): Promise<WorkerExit> {
+  const drained = new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())))
   const exit = await exitOf(child)
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<void>((resolve) => {
@@ -92,6 +94,7 @@ async function exitAfterDrain(child: ChildProcess, channel: ChildChannelType, dr
   })
   await Promise.race([drained, late])
   clearTimeout(timer)
+  socket.destroy()
   channel.close()
   return exit
 }
@@ -109,11 +112,16 @@ export function processSpawner(native: NativePoolType, target: TargetSpec, setti
       })
     } catch (error) {
       native.closeChannelFd(channel.readerFd)
+      channel.close()
       throw error
     } finally {
       native.closeChannelFd(channel.childFd) // the child has its own copy now
     }
-    if (child.pid !== undefined) native.setWorkerPid(workerId, child.pid)
+    if (child.pid !== undefined) {
+      channel.setPid(child.pid)
+      // Once Node has reaped it, its pid may be another process's.
+      child.once('exit', () => channel.exited())
+    }
     const exited = exitAfterDrain(child, channel, readChannel(channel, child, collect))
     const ready = new Promise<void>((resolve, reject) => {
       child.once('message', (message: StartMessage) => {

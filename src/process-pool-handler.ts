@@ -16,7 +16,9 @@ export interface ProcessPoolOptions<A = any, R = any> extends HandlerOptions<A, 
  * {@link ThreadPoolHandler}, with the isolation of a process. Choose it for native code that may
  * crash the process, memory that must go back to the operating system, or work that must be
  * killable at any point. The queue, scheduling and time limits stay in this process's native core;
- * each child talks to it over a socket, without a message through this thread per task.
+ * each child talks to it over a socket that this thread's event loop reads, and the core answers
+ * on it directly. A producer that blocks its event loop for long leaves the processes idle once
+ * they have run the tasks they hold.
  *
  * Needs a Unix system (Linux, macOS).
  */

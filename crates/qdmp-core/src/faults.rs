@@ -13,6 +13,9 @@ use crate::state::State;
 use crate::task::{Outcome, TaskId, TaskState};
 use crate::worker::{Terminator, WorkerId};
 
+/// How soon the watchdog looks again at a task past its limit whose worker has an unread report.
+const UNREAD_RECHECK: Duration = Duration::from_millis(5);
+
 /// What the caller must do, outside the lock, after an interruption.
 #[derive(Debug, Default)]
 pub(crate) struct Followup {
@@ -85,7 +88,9 @@ impl State {
     ) -> usize {
         let old: Vec<WorkerId> = self
             .running_since()
-            .filter(|&(_, since)| now.saturating_duration_since(since) >= age)
+            .filter(|&(worker, since)| {
+                now.saturating_duration_since(since) >= age && !self.reported_unread(worker)
+            })
             .map(|(worker, _)| worker)
             .collect();
         for &worker in &old {
@@ -98,7 +103,25 @@ impl State {
     pub(crate) fn expire(&mut self, now: Instant, followup: &mut Followup) -> Option<Instant> {
         let limit = self.config.task_timeout?;
         self.interrupt_older_than(limit, now, followup);
-        self.running_since().map(|(_, since)| since + limit).min()
+        // What is still running past its limit has an unread report: look again shortly.
+        self.running_since()
+            .map(|(_, since)| since + limit)
+            .map(|deadline| {
+                if deadline <= now {
+                    now + UNREAD_RECHECK
+                } else {
+                    deadline
+                }
+            })
+            .min()
+    }
+
+    /// Whether `worker` has reported something not read yet (see [`crate::Terminate::has_unread_report`]).
+    fn reported_unread(&self, worker: WorkerId) -> bool {
+        self.workers
+            .get(&worker)
+            .and_then(|rec| rec.terminator.as_ref())
+            .is_some_and(|terminator| terminator.0.has_unread_report())
     }
 
     /// `(worker, since)` for every running task.

@@ -13,8 +13,6 @@ mod unix {
     use std::sync::Once;
     use std::time::Duration;
 
-    use crate::worker::Terminate;
-
     /// A connected pair: the engine's end, and the raw descriptor to hand to the child (open in
     /// this process until the caller closes it with [`close_fd`] after spawning the child).
     pub fn socket_pair() -> io::Result<(UnixStream, RawFd)> {
@@ -65,6 +63,21 @@ mod unix {
         n >= 0
     }
 
+    /// Whether bytes can be read from socket `fd` now (not merely its end).
+    pub fn has_bytes(fd: RawFd) -> bool {
+        let mut byte = 0u8;
+        // SAFETY: as in `has_input`.
+        let n = unsafe {
+            libc::recv(
+                fd,
+                (&raw mut byte).cast(),
+                1,
+                libc::MSG_PEEK | libc::MSG_DONTWAIT,
+            )
+        };
+        n > 0
+    }
+
     /// Waits up to `wait` for `fd` to be readable (or at its end); returns whether it is.
     pub fn wait_readable(fd: RawFd, wait: Duration) -> io::Result<bool> {
         poll_for(fd, libc::POLLIN, Some(wait))
@@ -106,23 +119,15 @@ mod unix {
         }
     }
 
-    /// Kills a child process with SIGKILL.
-    #[derive(Debug)]
-    pub struct ProcessKiller {
-        /// The child's process id.
-        pub pid: i32,
-    }
-
-    impl Terminate for ProcessKiller {
-        fn terminate(&self) -> bool {
-            if self.pid <= 0 {
-                return false; // never signal a process group or every process
-            }
-            // SAFETY: kill(2) has no memory-safety preconditions; a stale pid at worst signals
-            // nothing (ESRCH). The pid is that of our own child, which Node has not reaped while
-            // it still reports it running.
-            unsafe { libc::kill(self.pid, libc::SIGKILL) == 0 }
+    /// Kills process `pid` with SIGKILL; returns whether it could. The caller must know that
+    /// `pid` is still its unreaped child (else the number may name another process).
+    pub fn kill(pid: i32) -> bool {
+        if pid <= 0 {
+            return false; // never signal a process group or every process
         }
+        // SAFETY: kill(2) has no memory-safety preconditions (the pid's validity is the caller's
+        // contract above).
+        unsafe { libc::kill(pid, libc::SIGKILL) == 0 }
     }
 
     /// In a child process: exit as soon as the producer (our parent) is gone, even if a task is

@@ -261,6 +261,7 @@ impl Pool {
             .state
             .interrupt_older_than(age, Instant::now(), &mut followup);
         self.shared.follow(followup);
+        self.serve_waiting(); // the tasks their workers held are queued again
         count
     }
 
@@ -275,6 +276,7 @@ impl Pool {
                 .collect()
         };
         self.shared.follow(followup);
+        self.serve_waiting(); // tasks held by the workers it ended are queued again
         out
     }
 

@@ -20,10 +20,12 @@
 //! `state/ahead.rs`) keeps a child that runs short tasks from waiting a round trip for each:
 //! the answer to a start arrives while the child runs the task.
 
+mod child;
 mod client;
 mod link;
 mod outbox;
 mod wire;
 
+pub use child::ChildTerminator;
 pub use client::{RemoteStep, RemoteWorker};
 pub use link::Link;

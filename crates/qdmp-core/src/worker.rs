@@ -40,6 +40,13 @@ pub(crate) struct WorkerRec {
 pub trait Terminate: Send + Sync {
     /// Ends the worker; returns whether it could.
     fn terminate(&self) -> bool;
+
+    /// Whether the worker has reported something the engine has not been given yet (a child's
+    /// outcome waiting in its socket for the producer to read): its task may be over, so its
+    /// time limit waits until the report is read.
+    fn has_unread_report(&self) -> bool {
+        false
+    }
 }
 
 /// A shared [`Terminate`] (a newtype so that worker records stay `Debug`).

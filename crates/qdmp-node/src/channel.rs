@@ -1,6 +1,7 @@
 //! Child-process workers: the producer opens one channel per child (a socket pair, whose far end
-//! the child inherits as a file descriptor) and the core serves it; inside the child,
-//! `RemotePort` is the child's end. Unix only.
+//! the child inherits as a file descriptor), reads its end on its event loop and feeds what it
+//! reads to the core's link, which answers on the socket; inside the child, `RemotePort` is the
+//! child's end. Unix only.
 
 use napi::bindgen_prelude::{Buffer, Either, Uint8Array};
 use napi_derive::napi;
@@ -67,24 +68,6 @@ impl NativePool {
         #[cfg(not(unix))]
         let _ = fd;
     }
-
-    /// Lets the engine kill child `worker` (pid `pid`) itself, e.g. when its task times out.
-    #[napi]
-    pub fn set_worker_pid(&self, worker: f64, pid: i32) -> Result<bool> {
-        let worker = id_from_js("worker", worker)?;
-        #[cfg(unix)]
-        {
-            let killer = qdmp_core::os::ProcessKiller { pid };
-            Ok(self
-                .pool
-                .set_terminator(worker, qdmp_core::Terminator(std::sync::Arc::new(killer))))
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = (worker, pid);
-            Ok(false)
-        }
-    }
 }
 
 /// What `ChildChannel.feed` asks of the producer.
@@ -122,6 +105,31 @@ impl ChildChannel {
     #[napi(getter)]
     pub fn reader_fd(&self) -> i32 {
         self.reader_fd
+    }
+
+    /// The child runs as process `pid`: lets the engine kill it itself, e.g. when its task times
+    /// out. Returns whether its worker was still known.
+    #[napi]
+    pub fn set_pid(&self, pid: i32) -> bool {
+        #[cfg(unix)]
+        {
+            let terminator = self.link.terminator(pid);
+            self.pool
+                .set_terminator(self.link.worker(), qdmp_core::Terminator(terminator))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = pid;
+            false
+        }
+    }
+
+    /// The child has exited: the engine never signals its pid again (another process may get it
+    /// before the exit is reported to the engine, once what the child wrote has been read).
+    #[napi]
+    pub fn exited(&self) {
+        #[cfg(unix)]
+        self.link.exited();
     }
 
     /// Closes the producer's end of the socket once the child has exited and all it wrote was

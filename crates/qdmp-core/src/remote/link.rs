@@ -8,14 +8,15 @@ use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use super::child::ChildTerminator;
 use super::outbox::Outbox;
 use super::wire::{
-    encode_frame, encode_tasks, split_frame, unexpected, AHEAD, FAILED, HAS_OUTCOME, NEXT, POLL,
-    RETIRE, STARTING, TASK,
+    encode_frame, encode_tasks, malformed, split_frame, unexpected, AHEAD, FAILED, HAS_OUTCOME,
+    NEXT, POLL, RETIRE, STARTING, TASK,
 };
 use crate::pool::{Pool, Waiter};
 use crate::task::{Outcome, TaskId};
-use crate::worker::{Finished, Step, WorkerId};
+use crate::worker::{Finished, Step, Terminate, WorkerId};
 
 /// The engine's end of the connection to child worker `worker`.
 pub struct Link {
@@ -26,6 +27,10 @@ pub struct Link {
 struct Inner {
     /// Writes to the engine's end of the socket pair (the producer reads a duplicate of it).
     out: Outbox,
+    /// The engine's end itself, for a terminator that looks for unread reports.
+    socket: Arc<UnixStream>,
+    /// How the engine ends the child, once its pid is known.
+    terminator: Option<Arc<ChildTerminator>>,
     scratch: Vec<u8>,
     /// Received bytes of a frame not whole yet.
     partial: Vec<u8>,
@@ -40,10 +45,13 @@ struct Inner {
 impl Link {
     /// A link to `worker` over `out`, the engine's end of its socket.
     pub fn new(worker: WorkerId, out: UnixStream) -> Arc<Link> {
+        let socket = Arc::new(out);
         Arc::new(Link {
             worker,
             inner: Mutex::new(Inner {
-                out: Outbox::new(out),
+                out: Outbox::new(Arc::clone(&socket)),
+                socket,
+                terminator: None,
                 scratch: Vec::new(),
                 partial: Vec::new(),
                 running: None,
@@ -53,12 +61,34 @@ impl Link {
         })
     }
 
+    /// The worker at the other end.
+    pub fn worker(&self) -> WorkerId {
+        self.worker
+    }
+
+    /// The child runs as process `pid`: returns how the engine ends it (for
+    /// [`Pool::set_terminator`]), which the link also uses if the socket fails under a live child.
+    pub fn terminator(&self, pid: i32) -> Arc<ChildTerminator> {
+        let mut inner = self.lock();
+        let terminator = Arc::new(ChildTerminator::new(pid, Arc::clone(&inner.socket)));
+        inner.terminator = Some(Arc::clone(&terminator));
+        terminator
+    }
+
+    /// The child has exited (its pid may be reused from now on).
+    pub fn exited(&self) {
+        if let Some(terminator) = &self.lock().terminator {
+            terminator.disarm();
+        }
+    }
+
     /// Closes the engine's end once the child is gone and all it wrote has been fed: nothing is
     /// written to it any more.
     pub fn close(&self) {
         let mut inner = self.lock();
         inner.gone = true;
         inner.out.close();
+        inner.terminator = None;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -87,10 +117,11 @@ impl Link {
         let mut used = 0;
         while let Some((frame, len)) = split_frame(&bytes[used..])? {
             used += len;
-            match frame[0] {
-                NEXT if frame.len() >= 2 => self.next(inner, pool, frame[1], &frame[2..]),
-                POLL => self.offer(inner, pool),
-                kind => return Err(unexpected(kind)),
+            match (frame[0], frame.len()) {
+                (NEXT, 2..) => self.next(inner, pool, frame[1], &frame[2..]),
+                (POLL, 1) => self.offer(inner, pool),
+                (NEXT | POLL, len) => return Err(malformed(frame[0], len)),
+                (kind, _) => return Err(unexpected(kind)),
             }
         }
         Ok(used)
@@ -165,11 +196,19 @@ impl Link {
         Self::send(inner, encoded);
     }
 
-    /// Writes the frame in `inner.scratch`. A failed write means the child is gone: its exit
-    /// settles what it had, and frames it sent before going still count (`gone`).
+    /// Writes the frame in `inner.scratch`. A failed write means the child is gone, or cannot
+    /// be talked to any more and is ended: its exit settles what it had, and frames it sent
+    /// before going still count (`gone`).
     fn send(inner: &mut Inner, encoded: io::Result<()>) {
-        let sent = encoded.and_then(|()| inner.out.send(&inner.scratch));
-        inner.gone |= sent.is_err();
+        if encoded
+            .and_then(|()| inner.out.send(&inner.scratch))
+            .is_err()
+        {
+            inner.gone = true;
+            if let Some(terminator) = &inner.terminator {
+                terminator.terminate();
+            }
+        }
     }
 }
 

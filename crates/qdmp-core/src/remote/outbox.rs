@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::os;
 
 pub(super) struct Outbox {
-    /// `None` once closed.
-    out: Option<UnixStream>,
+    /// `None` once closed. Shared with a writing thread, which holds it until it is done.
+    out: Option<Arc<UnixStream>>,
     backlog: Arc<Mutex<Backlog>>,
 }
 
@@ -28,7 +28,7 @@ struct Backlog {
 }
 
 impl Outbox {
-    pub(super) fn new(out: UnixStream) -> Outbox {
+    pub(super) fn new(out: Arc<UnixStream>) -> Outbox {
         Outbox {
             out: Some(out),
             backlog: Arc::default(),
@@ -55,22 +55,25 @@ impl Outbox {
         }
         let mut sent = 0;
         while sent < bytes.len() {
-            match (&*out).write(&bytes[sent..]) {
+            match (&**out).write(&bytes[sent..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => sent += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let out = out.try_clone()?;
                     backlog.chunks.push_back(bytes[sent..].to_vec());
                     backlog.writing = true;
-                    let shared = Arc::clone(&self.backlog);
+                    let (writer, shared) = (Arc::clone(out), Arc::clone(&self.backlog));
                     let spawned = std::thread::Builder::new()
                         .name("qdmp-channel-write".into())
-                        .spawn(move || write_backlog(&out, &shared));
-                    if let Err(e) = spawned {
+                        .spawn(move || write_backlog(&writer, &shared));
+                    if spawned.is_err() {
+                        // No thread to spare: write it here after all, blocking as long as the
+                        // child takes to read it (it is waiting to).
+                        backlog.chunks.clear();
                         backlog.writing = false;
-                        backlog.failed = true;
-                        return Err(e);
+                        let written = write_blocking(out, &bytes[sent..]);
+                        backlog.failed = written.is_err();
+                        return written;
                     }
                     return Ok(());
                 }

@@ -27,6 +27,13 @@ pub(super) fn unexpected(kind: u8) -> io::Error {
     )
 }
 
+pub(super) fn malformed(kind: u8, len: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("malformed frame of kind {kind} ({len} bytes with its kind)"),
+    )
+}
+
 /// Encodes a frame into `out` (cleared first), so that it leaves in one write.
 pub(super) fn encode_frame(
     out: &mut Vec<u8>,
