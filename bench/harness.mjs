@@ -40,7 +40,11 @@ export async function measure(cases, { rounds = ROUNDS } = {}) {
       log(`  round ${round}/${rounds}  ${s.name.padEnd(30)} ${formatRate(tasks / seconds)}`)
     }
   }
-  for (const s of state) await s.c.teardown?.(s.ctx)
+  for (const s of state) {
+    // Named, so that a teardown that never settles (node then exits with code 13) says whose.
+    log(`  closing ${s.name}`)
+    await s.c.teardown?.(s.ctx)
+  }
   return state.map((s) => ({ name: s.name, rates: s.rates, median: median(s.rates) }))
 }
 
