@@ -55,3 +55,20 @@ test('an idle ProcessPoolHandler does not keep Node alive even without stop()', 
   t.is(run.status, 0, run.stderr)
   t.is(run.stdout.trim(), '[[5],[]]')
 })
+
+test('a task that writes to file descriptor 3 in a worker process writes into nothing, not into the engine channel', async (t) => {
+  const { ProcessPoolHandler } = (await import(dist)) as typeof import('../dist/index.js')
+  // Some tools log to fd 3 by convention; in a worker process it must not reach the producer.
+  const handler = new ProcessPoolHandler(
+    async (value: number) => {
+      const { writeSync } = await import('node:fs')
+      writeSync(3, 'a log line that is not a frame\n')
+      return value * 2
+    },
+    { execArgv: [] },
+  )
+  await handler.start(1)
+  t.deepEqual(await Promise.all([1, 2, 3].map((v) => handler.run(v))), [2, 4, 6])
+  t.like(handler.stats(), { completed: 3, failed: 0 })
+  await handler.stop()
+})

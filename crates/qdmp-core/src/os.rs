@@ -31,20 +31,43 @@ mod unix {
         drop(unsafe { OwnedFd::from_raw_fd(fd) });
     }
 
-    /// Takes ownership of the descriptor a child inherited, as a stream.
+    /// Takes ownership of the descriptor a child inherited, as a stream (usually moved to a
+    /// high descriptor, `fd` then being /dev/null).
     ///
     /// # Safety
     /// `fd` must be an open socket descriptor that nothing else in the process uses.
-    // SAFETY: callers must keep the contract above: the stream closes `fd` when dropped, so
-    // nobody else may own it.
+    // SAFETY: callers must keep the contract above: the stream closes the socket when dropped,
+    // and `fd` is reused, so nobody else may own it.
     pub unsafe fn stream_from_fd(fd: RawFd) -> UnixStream {
-        // Processes the child starts must not inherit the channel: one that outlived the child
-        // would keep its end open. Best effort: a failure leaves the descriptor usable.
-        // SAFETY: fcntl(2) with F_SETFD takes an integer flag, no pointers.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-        // SAFETY: the caller guarantees `fd` is an open socket owned by no one else (contract above).
-        unsafe { UnixStream::from_raw_fd(fd) }
+        // The channel moves to a high descriptor, close-on-exec (processes the child starts
+        // must not keep it open), and `fd` becomes /dev/null: code in the child that writes to
+        // a low descriptor it thinks is its own (fd 3 is a common logging convention) must not
+        // write into the engine's protocol. Best effort: on failure the channel stays at `fd`.
+        // SAFETY: fcntl(2) with F_DUPFD_CLOEXEC takes integers, no pointers.
+        let moved = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, HIGH_FD) };
+        if moved < 0 {
+            // SAFETY: as above, F_SETFD.
+            unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+            // SAFETY: the caller guarantees `fd` is an open socket owned by no one else.
+            return unsafe { UnixStream::from_raw_fd(fd) };
+        }
+        // SAFETY: open(2) reads the NUL-terminated path literal; dup2(2) and close(2) take
+        // integers. `fd` is ours (the caller's contract), so replacing it is ours to do.
+        unsafe {
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+            if null >= 0 {
+                libc::dup2(null, fd); // dup2 clears close-on-exec on `fd`: harmless /dev/null
+                libc::close(null);
+            } else {
+                libc::close(fd);
+            }
+        }
+        // SAFETY: `moved` was just duplicated from the caller's socket and is owned by no one else.
+        unsafe { UnixStream::from_raw_fd(moved) }
     }
+
+    /// Where a child moves its channel to (see [`stream_from_fd`]).
+    const HIGH_FD: RawFd = 100;
 
     /// Whether bytes (or the end of the stream) can be read from socket `fd` without blocking.
     pub fn has_input(fd: RawFd) -> bool {

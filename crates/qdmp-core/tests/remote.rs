@@ -188,6 +188,26 @@ fn a_child_waiting_past_the_idle_limit_is_told_to_retire_when_it_looks_again() {
 }
 
 #[test]
+fn bytes_that_are_not_frames_are_refused_at_once_not_waited_for() {
+    let pool = Arc::new(Pool::new(Config::default()));
+    pool.start().unwrap();
+    let worker = pool.register_worker(0).unwrap();
+    let (ours, _theirs) = UnixStream::pair().unwrap();
+    let link = Link::new(worker, ours);
+    // Read as a frame, "garb" would be a length of 1.6 GB, and nothing would ever complete it.
+    assert!(link.feed(&pool, b"garbage written on the channel").is_err());
+    let link = Link::new(worker, UnixStream::pair().unwrap().0);
+    assert!(
+        link.feed(&pool, &[2, 0, 0, 0, 1]).is_ok(),
+        "a NEXT frame's start is awaited"
+    );
+    assert!(
+        link.feed(&pool, &[0, 9, 0, 0, 0, 77]).is_err(),
+        "the next frame's kind is checked as soon as it arrives"
+    );
+}
+
+#[test]
 fn a_child_that_dies_mid_task_ends_its_server_and_its_exit_settles_the_task() {
     let pool = Arc::new(Pool::new(Config::default()));
     pool.start().unwrap();

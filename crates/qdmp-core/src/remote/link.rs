@@ -115,7 +115,19 @@ impl Link {
     /// Acts on each whole frame at the start of `bytes`; returns how many bytes they took.
     fn frames(self: &Arc<Self>, inner: &mut Inner, pool: &Pool, bytes: &[u8]) -> io::Result<usize> {
         let mut used = 0;
-        while let Some((frame, len)) = split_frame(&bytes[used..])? {
+        loop {
+            let rest = &bytes[used..];
+            // A frame's kind is checked as soon as it arrives, not once the whole frame has:
+            // bytes that are not a frame (written on the socket by anything but the child's
+            // port) would otherwise read as a length of up to 2 GiB, waited for forever.
+            if let Some(&kind) = rest.get(4) {
+                if kind != NEXT && kind != POLL {
+                    return Err(unexpected(kind));
+                }
+            }
+            let Some((frame, len)) = split_frame(rest)? else {
+                break;
+            };
             used += len;
             match (frame[0], frame.len()) {
                 (NEXT, 2..) => self.next(inner, pool, frame[1], &frame[2..]),
