@@ -101,6 +101,23 @@ mod unix {
         n > 0
     }
 
+    /// Whether the other end of socket `fd` has closed (even with bytes of it still unread).
+    pub fn hung_up(fd: RawFd) -> bool {
+        #[cfg(target_os = "linux")]
+        let events = libc::POLLRDHUP;
+        #[cfg(not(target_os = "linux"))]
+        let events = 0;
+        let mut pollfd = libc::pollfd {
+            fd,
+            events,
+            revents: 0,
+        };
+        // SAFETY: poll(2) reads and writes exactly one pollfd, which outlives the call; a zero
+        // timeout never blocks.
+        let n = unsafe { libc::poll(&raw mut pollfd, 1, 0) };
+        n > 0 && pollfd.revents & (libc::POLLHUP | libc::POLLERR | events) != 0
+    }
+
     /// Waits up to `wait` for `fd` to be readable (or at its end); returns whether it is.
     pub fn wait_readable(fd: RawFd, wait: Duration) -> io::Result<bool> {
         poll_for(fd, libc::POLLIN, Some(wait))

@@ -208,6 +208,40 @@ fn bytes_that_are_not_frames_are_refused_at_once_not_waited_for() {
 }
 
 #[test]
+fn a_child_that_died_waiting_is_not_handed_work_before_its_exit_is_reported() {
+    let pool = Arc::new(Pool::new(Config::default()));
+    pool.start().unwrap();
+    let (worker, mut client, server) = connect(&pool, 0);
+    assert_eq!(
+        client.next(false, None, NO_ANSWER_MS).unwrap(),
+        RemoteStep::Idle
+    );
+    drop(client); // it dies while waiting for work
+    server.join().unwrap().unwrap(); // its end of the stream has been read
+    pool.submit(vec![Payload::new(b"for the living")], 1)
+        .unwrap();
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.pending, stats.running),
+        (1, 0),
+        "the task stays queued: {stats:?}"
+    );
+    pool.worker_exited(
+        worker,
+        ExitInfo {
+            code: None,
+            signal: Some("SIGKILL".into()),
+        },
+    );
+    let (_, mut second, _server) = connect(&pool, 0);
+    assert_eq!(
+        second.next(false, None, ANSWER_MS).unwrap(),
+        RemoteStep::Task(b"for the living")
+    );
+    pool.audit().unwrap();
+}
+
+#[test]
 fn a_child_that_dies_mid_task_ends_its_server_and_its_exit_settles_the_task() {
     let pool = Arc::new(Pool::new(Config::default()));
     pool.start().unwrap();

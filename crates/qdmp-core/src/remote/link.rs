@@ -8,12 +8,15 @@ use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use std::os::fd::AsRawFd;
+
 use super::child::ChildTerminator;
 use super::outbox::Outbox;
 use super::wire::{
     encode_frame, encode_tasks, malformed, split_frame, unexpected, AHEAD, FAILED, HAS_OUTCOME,
     NEXT, POLL, RETIRE, STARTING, TASK,
 };
+use crate::os;
 use crate::pool::{Pool, Waiter};
 use crate::task::{Outcome, TaskId};
 use crate::worker::{Finished, Step, Terminate, WorkerId};
@@ -184,6 +187,12 @@ impl Link {
     /// Answers a waiting child if the engine now has a task for it, or wants it to retire.
     fn offer(&self, inner: &mut Inner, pool: &Pool) {
         if !inner.waiting || inner.gone {
+            return;
+        }
+        // A child that died waiting (its exit not reported yet) must not be handed a task: it
+        // would fail as if it had run, with an attempt counted. It stays queued for another.
+        if os::hung_up(inner.socket.as_raw_fd()) {
+            inner.gone = true;
             return;
         }
         let (step, ahead) = pool.next_holding(self.worker, None, Duration::ZERO);
