@@ -107,24 +107,27 @@ test('a worker whose setup keeps failing is not respawned in a tight loop; the h
   delete process.env.QDMP_TEST_FAIL_FLAG
 })
 
-test('idle workers exit after idleTimeout and start again (with setup) when work arrives; resetSanityTimer keeps them', async (t) => {
-  const handler = new PoolHandler<Lookup, Found>(fixture('stateful.mjs'), { isolation: 'thread', execArgv: [], idleTimeout: 300 })
-  await handler.start(2)
-  handler.addTasks([{ word: 'hello' }])
-  const [[first]] = await handler.processResults()
-  for (let i = 0; i < 8; i++) {
-    handler.resetSanityTimer()
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  t.deepEqual(handler.checkProcesses().exitCodes, [null, null], 'reset clocks: still running after 800 ms')
-  await eventually(() => handler.checkProcesses().allExited, 'both workers exit for idleness', 5000)
-  t.deepEqual(handler.checkProcesses().exitCodes, [0, 0])
-  handler.addTasks([{ word: 'world' }])
-  const [[again]] = await handler.processResults()
-  t.is(again!.id, 2)
-  t.not(again!.instance, first!.instance, 'a new worker, with its own setup')
-  await handler.stop()
-})
+// Processes learn that they are idle too long when they ask the engine to look again (every 50 ms).
+for (const isolation of ['thread', 'process'] as const) {
+  test(`${isolation}: idle workers exit after idleTimeout and start again (with setup) when work arrives; resetSanityTimer keeps them`, async (t) => {
+    const handler = new PoolHandler<Lookup, Found>(fixture('stateful.mjs'), { isolation, execArgv: [], idleTimeout: 300 })
+    await handler.start(2)
+    handler.addTasks([{ word: 'hello' }])
+    const [[first]] = await handler.processResults()
+    for (let i = 0; i < 8; i++) {
+      handler.resetSanityTimer()
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    t.deepEqual(handler.checkProcesses().exitCodes, [null, null], 'reset clocks: still running after 800 ms')
+    await eventually(() => handler.checkProcesses().allExited, 'both workers exit for idleness', 5000)
+    t.deepEqual(handler.checkProcesses().exitCodes, [0, 0])
+    handler.addTasks([{ word: 'world' }])
+    const [[again]] = await handler.processResults()
+    t.is(again!.id, 2)
+    t.not(again!.instance, first!.instance, 'a new worker, with its own setup')
+    await handler.stop()
+  })
+}
 
 test('invalid isolation and idleTimeout are refused with ERR_QDMP_INVALID_OPTION naming the option', (t) => {
   const cases: [Record<string, unknown>, RegExp, typeof TypeError][] = [
