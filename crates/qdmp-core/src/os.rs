@@ -71,34 +71,29 @@ mod unix {
 
     /// Whether bytes (or the end of the stream) can be read from socket `fd` without blocking.
     pub fn has_input(fd: RawFd) -> bool {
-        let mut byte = 0u8;
-        // SAFETY: recv(2) writes at most one byte into `byte`, which outlives the call; MSG_PEEK
-        // leaves it in the socket and MSG_DONTWAIT never blocks. An invalid fd only fails.
-        let n = unsafe {
-            libc::recv(
-                fd,
-                (&raw mut byte).cast(),
-                1,
-                libc::MSG_PEEK | libc::MSG_DONTWAIT,
-            )
-        };
         // 0 is the end of the stream, which a read reports at once too.
-        n >= 0
+        peek(fd) >= 0
     }
 
     /// Whether bytes can be read from socket `fd` now (not merely its end).
     pub fn has_bytes(fd: RawFd) -> bool {
+        peek(fd) > 0
+    }
+
+    /// Looks at socket `fd` without reading or waiting: 1 if a byte is there, 0 at the end of
+    /// the stream, -1 if nothing can be read now (or `fd` is not a socket).
+    fn peek(fd: RawFd) -> isize {
         let mut byte = 0u8;
-        // SAFETY: as in `has_input`.
-        let n = unsafe {
+        // SAFETY: recv(2) writes at most one byte into `byte`, which outlives the call; MSG_PEEK
+        // leaves it in the socket and MSG_DONTWAIT never blocks. An invalid fd only fails.
+        unsafe {
             libc::recv(
                 fd,
                 (&raw mut byte).cast(),
                 1,
                 libc::MSG_PEEK | libc::MSG_DONTWAIT,
             )
-        };
-        n > 0
+        }
     }
 
     /// Whether the other end of socket `fd` has closed (even with bytes of it still unread).
