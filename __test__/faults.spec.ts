@@ -69,7 +69,9 @@ for (const [kind, make] of kinds) {
     await handler.stop()
   })
 
-  test(`${kind}: a task that finished while the producer's event loop was blocked is not timed out for that delay`, async (t) => {
+  // Serial: blocking this thread on purpose must not delay the timing-sensitive tests around it
+  // (ava runs a file's tests in one thread; serial ones run before the others start).
+  test.serial(`${kind}: a task that finished while the producer's event loop was blocked is not timed out for that delay`, async (t) => {
     const handler = make({ taskTimeout: 300 })
     await handler.start(1)
     t.is(await handler.run({ kind: 'ok', value: 'warm' }), 'warm') // the worker now waits for work
