@@ -53,35 +53,43 @@ impl Outbox {
             backlog.chunks.push_back(bytes.to_vec());
             return Ok(());
         }
-        let mut sent = 0;
-        while sent < bytes.len() {
-            match (&**out).write(&bytes[sent..]) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => sent += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    backlog.chunks.push_back(bytes[sent..].to_vec());
-                    backlog.writing = true;
-                    let (writer, shared) = (Arc::clone(out), Arc::clone(&self.backlog));
-                    let spawned = std::thread::Builder::new()
-                        .name("qdmp-channel-write".into())
-                        .spawn(move || write_backlog(&writer, &shared));
-                    if spawned.is_err() {
-                        // No thread to spare: write it here after all, blocking as long as the
-                        // child takes to read it (it is waiting to).
-                        backlog.chunks.clear();
-                        backlog.writing = false;
-                        let written = write_blocking(out, &bytes[sent..]);
-                        backlog.failed = written.is_err();
-                        return written;
-                    }
-                    return Ok(());
-                }
-                Err(e) => return Err(e),
-            }
+        let sent = write_until_blocked(out, bytes)?;
+        if sent == bytes.len() {
+            return Ok(());
+        }
+        backlog.chunks.push_back(bytes[sent..].to_vec());
+        backlog.writing = true;
+        let (writer, shared) = (Arc::clone(out), Arc::clone(&self.backlog));
+        let spawned = std::thread::Builder::new()
+            .name("qdmp-channel-write".into())
+            .spawn(move || write_backlog(&writer, &shared));
+        if spawned.is_err() {
+            // No thread to spare: write it here after all, blocking as long as the child takes
+            // to read it (it is waiting to).
+            backlog.chunks.clear();
+            backlog.writing = false;
+            let written = write_blocking(out, &bytes[sent..]);
+            backlog.failed = written.is_err();
+            return written;
         }
         Ok(())
     }
+}
+
+/// Writes what the socket takes now; returns how many bytes that was (all, or up to where it
+/// would block).
+fn write_until_blocked(out: &UnixStream, bytes: &[u8]) -> io::Result<usize> {
+    let mut sent = 0;
+    while sent < bytes.len() {
+        match (&*out).write(&bytes[sent..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(sent)
 }
 
 /// Writes the backlog, blocking as long as the child takes to read it, until it is empty.
@@ -107,16 +115,12 @@ fn write_backlog(out: &UnixStream, backlog: &Mutex<Backlog>) {
     }
 }
 
+/// Writes all of `bytes`, waiting whenever the socket is full.
 fn write_blocking(out: &UnixStream, bytes: &[u8]) -> io::Result<()> {
-    let mut sent = 0;
+    let mut sent = write_until_blocked(out, bytes)?;
     while sent < bytes.len() {
-        match (&*out).write(&bytes[sent..]) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => sent += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => os::wait_writable(out.as_raw_fd())?,
-            Err(e) => return Err(e),
-        }
+        os::wait_writable(out.as_raw_fd())?;
+        sent += write_until_blocked(out, &bytes[sent..])?;
     }
     Ok(())
 }
