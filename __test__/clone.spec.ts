@@ -54,6 +54,44 @@ for (const { name, make: Pool, options } of poolKinds) {
     t.true(Buffer.isBuffer(back.get(21)))
   })
 
+  test(`${name}: a typed array, Buffer or DataView as the whole argument or result crosses with its type and only its bytes`, async (t) => {
+    // These skip the V8 serializer (codec.ts, VIEW), so each kind is checked on its own.
+    const backing = new ArrayBuffer(64)
+    new Uint8Array(backing).forEach((_, i, bytes) => (bytes[i] = i))
+    class Tagged extends Uint8Array {}
+    const values: ArrayBufferView[] = [
+      new Int8Array([-1, 2]),
+      new Uint8Array(backing, 3, 5), // a window into a larger buffer
+      new Uint8ClampedArray([0, 255]),
+      new Int16Array([-300, 300]),
+      new Uint16Array([65535]),
+      new Int32Array(backing, 8, 4),
+      new Uint32Array([4294967295, 7]),
+      new Float32Array([1.5, Number.NaN]),
+      new Float64Array([-0, 1e300]),
+      new BigInt64Array([-(2n ** 63n)]),
+      new BigUint64Array([2n ** 64n - 1n]),
+      new DataView(backing, 16, 8),
+      Buffer.from('héllo'),
+      new Float32Array(0),
+      new Tagged([9, 8]), // a subclass: the serializer's path, back as its base type
+    ]
+    const handler = new Pool(fixture('echo.mjs'), options)
+    await handler.start(1)
+    const back = (await Promise.all(values.map((value) => handler.run(value)))) as ArrayBufferView[]
+    await handler.stop()
+    values.forEach((sent, i) => {
+      const got = back[i]!
+      const expected = sent instanceof Tagged ? Uint8Array : Buffer.isBuffer(sent) ? Buffer : sent.constructor
+      t.is(Buffer.isBuffer(got), Buffer.isBuffer(sent), `value ${i}: Buffer or not`)
+      t.true(got instanceof (expected as typeof Uint8Array), `value ${i}: ${got.constructor.name}`)
+      t.is(got.byteOffset, 0, `value ${i}`)
+      t.is(got.buffer.byteLength, sent.byteLength, `value ${i} owns exactly its bytes`)
+      t.deepEqual(Buffer.from(got.buffer, got.byteOffset, got.byteLength), Buffer.from(sent.buffer, sent.byteOffset, sent.byteLength), `value ${i}: bytes`)
+    })
+    t.true(Object.is((back[8] as Float64Array)[0], -0))
+  })
+
   test(`${name}: arguments that cannot be cloned are rejected naming their index; the rest are queued`, async (t) => {
     const handler = new Pool((x: unknown) => x, options)
     await handler.start(1)
