@@ -92,6 +92,16 @@ for (const { name, make: Pool, options } of poolKinds) {
     t.true(Object.is((back[8] as Float64Array)[0], -0))
   })
 
+  test(`${name}: a string as the whole argument or result keeps every code unit`, async (t) => {
+    // ASCII crosses as UTF-8, anything else as UTF-16 (codec.ts, STRING16): both are checked.
+    const values = ['', 'plain ascii', 'héllo wörld', '✓ 中文 🙂', 'lone \ud800 high', 'lone \udfff low', '\udc00\ud800 reversed', 'x'.repeat(70_000) + 'é']
+    const handler = new Pool(fixture('echo.mjs'), options)
+    await handler.start(1)
+    const back = await Promise.all(values.map((value) => handler.run(value)))
+    await handler.stop()
+    values.forEach((sent, i) => t.is(back[i], sent, `value ${i}`))
+  })
+
   test(`${name}: arguments that cannot be cloned are rejected naming their index; the rest are queued`, async (t) => {
     const handler = new Pool((x: unknown) => x, options)
     await handler.start(1)
