@@ -2,20 +2,56 @@
 // - tokenize: BPE-tokenize a text corpus (the Markdown documents shipped in the installed packages,
 //   in chunks of at most 16 KiB) with gpt-tokenizer's o200k encoding into Uint32Arrays of ids;
 // - images: decode JPEGs with jpeg-js, resize to 224×224 and normalize into Float32Array tensors.
-// The baseline is the same loop inline on one thread; a pool's ideal is 2× that.
+// The baseline is the same loop inline on one thread; a pool's ideal is 2× that. Two bare threads
+// that hold every item from the start and claim the next one through a shared counter, with no
+// per-item messages, show how much of that ideal this machine allows the job at all.
 import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
 
 import { loadCorpus } from '../examples/ml/corpus.mjs'
 import { makeImages } from '../examples/ml/images.mjs'
 import { log, measure, rateBars, ROUNDS } from './harness.mjs'
-import { mapCase, poolCases, pump, threadPools } from './pools.mjs'
+import { mapCase, poolCases, pump, TASKS, threadPools } from './pools.mjs'
 import * as tasks from './tasks/tasks.cjs'
 
 const IN_FLIGHT = 64
 const WORKERS = 2
 const WARM_PASSES = 2
 
-/** Inline, every thread pool and qdmp's map() on `items` through the task named `task`. */
+const bareWorker = `
+const { parentPort, workerData } = require('node:worker_threads')
+const fn = require(workerData.file)[workerData.task]
+const { items, next } = workerData
+const claimed = new Int32Array(next)
+parentPort.on('message', () => {
+  let sink = 0
+  for (let i = Atomics.add(claimed, 0, 1); i < items.length; i = Atomics.add(claimed, 0, 1)) sink += fn(items[i]).length
+  parentPort.postMessage(sink)
+})`
+
+/** The ceiling: two threads sharing the items through an atomic counter, no pool, no messages per item. */
+function bareThreads(task, items) {
+  const next = new SharedArrayBuffer(4)
+  const pass = (workers) => {
+    new Int32Array(next)[0] = 0
+    return Promise.all(workers.map((w) => new Promise((resolve) => { w.once('message', resolve); w.postMessage(null) })))
+  }
+  return {
+    name: 'bare threads (no pool)',
+    setup: async () => {
+      const workers = Array.from({ length: WORKERS }, () => new Worker(bareWorker, { eval: true, workerData: { file: TASKS, task, items, next } }))
+      for (let i = 0; i < WARM_PASSES; i++) await pass(workers)
+      return workers
+    },
+    run: async (workers) => {
+      await pass(workers)
+      return items.length
+    },
+    teardown: (workers) => Promise.all(workers.map((w) => w.terminate())),
+  }
+}
+
+/** Inline, bare threads, every thread pool and qdmp's map() on `items` through the task named `task`. */
 async function runJob({ id, title, task, items, unit, bytes }) {
   const fn = tasks[task]
   const item = (i) => [items[i]]
@@ -40,6 +76,7 @@ async function runJob({ id, title, task, items, unit, bytes }) {
         return items.length
       },
     },
+    bareThreads(task, items),
     ...poolCases(threadPools, { ...common, count: items.length, inFlight: IN_FLIGHT, argOf: item, onResult: count }),
     mapCase(threadPools, { ...common, source: () => items, window: IN_FLIGHT, onResult: count }),
   ]
