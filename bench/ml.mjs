@@ -3,8 +3,9 @@
 //   in chunks of at most 16 KiB) with gpt-tokenizer's o200k encoding into Uint32Arrays of ids;
 // - images: decode JPEGs with jpeg-js, resize to 224×224 and normalize into Float32Array tensors.
 // The baseline is the same loop inline on one thread; a pool's ideal is 2× that. Two bare threads
-// that hold every item from the start and claim the next one through a shared counter, with no
-// per-item messages, show how much of that ideal this machine allows the job at all.
+// that are given every item before timing, claim the next one through a shared counter and send
+// no result back time the work alone, on both cores: an upper bound for a pool, which must also
+// carry each item and each result between threads.
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 
@@ -29,12 +30,26 @@ parentPort.on('message', () => {
   parentPort.postMessage(sink)
 })`
 
-/** The ceiling: two threads sharing the items through an atomic counter, no pool, no messages per item. */
+/** The bound: two threads sharing the items through an atomic counter, no pool, no message per item. */
 function bareThreads(task, items) {
   const next = new SharedArrayBuffer(4)
   const pass = (workers) => {
     new Int32Array(next)[0] = 0
-    return Promise.all(workers.map((w) => new Promise((resolve) => { w.once('message', resolve); w.postMessage(null) })))
+    const ask = (w) =>
+      new Promise((resolve, reject) => {
+        const fail = (error) => {
+          w.off('message', done)
+          reject(error)
+        }
+        const done = (sum) => {
+          w.off('error', fail)
+          resolve(sum)
+        }
+        w.once('message', done)
+        w.once('error', fail) // a failing task ends the case with its error, not the process
+        w.postMessage(null)
+      })
+    return Promise.all(workers.map(ask))
   }
   return {
     name: 'bare threads (no pool)',
