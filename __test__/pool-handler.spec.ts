@@ -108,17 +108,19 @@ test('a worker whose setup keeps failing is not respawned in a tight loop; the h
 })
 
 // Processes learn that they are idle too long when they ask the engine to look again (every 50 ms).
+// The idle timeout leaves room for a loaded machine: with 300 ms, a CI run under the whole suite
+// saw a worker retire before the first reset (the first task and its result took that long).
 for (const isolation of ['thread', 'process'] as const) {
   test(`${isolation}: idle workers exit after idleTimeout and start again (with setup) when work arrives; resetSanityTimer keeps them`, async (t) => {
-    const handler = new PoolHandler<Lookup, Found>(fixture('stateful.mjs'), { isolation, execArgv: [], idleTimeout: 300 })
+    const handler = new PoolHandler<Lookup, Found>(fixture('stateful.mjs'), { isolation, execArgv: [], idleTimeout: 1000 })
     await handler.start(2)
     handler.addTasks([{ word: 'hello' }])
     const [[first]] = await handler.processResults()
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 15; i++) {
       handler.resetSanityTimer()
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
-    t.deepEqual(handler.checkProcesses().exitCodes, [null, null], 'reset clocks: still running after 800 ms')
+    t.deepEqual(handler.checkProcesses().exitCodes, [null, null], 'reset clocks: still running after 1,500 ms')
     await eventually(() => handler.checkProcesses().allExited, 'both workers exit for idleness', 5000)
     t.deepEqual(handler.checkProcesses().exitCodes, [0, 0])
     handler.addTasks([{ word: 'world' }])
