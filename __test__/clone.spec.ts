@@ -1,6 +1,7 @@
 import test from 'ava'
 
 import { fixture, poolKinds } from './helpers.js'
+import { cloneBytes, RandomValues } from './random-values.js'
 
 for (const { name, make: Pool, options } of poolKinds) {
   test(`${name}: arguments and results cross with structured-clone semantics`, async (t) => {
@@ -101,6 +102,21 @@ for (const { name, make: Pool, options } of poolKinds) {
     const back = await Promise.all(values.map((value) => handler.run(value)))
     await handler.stop()
     values.forEach((sent, i) => t.is(back[i], sent, `value ${i}`))
+  })
+
+  test(`${name}: random values cross both ways as V8 clones them`, async (t) => {
+    // Seeded (random-values.ts): whole arguments of every kind, strings of every range of code
+    // units, views at offsets into larger and shared buffers, nested containers; batched and
+    // framed by the core as values of many sizes, then each compared byte for byte.
+    const random = new RandomValues(2024)
+    const values = Array.from({ length: 300 }, () => random.value())
+    const handler = new Pool(fixture('echo.mjs'), options)
+    await handler.start(2)
+    const back: unknown[] = []
+    for await (const value of handler.map(values, { window: 64 })) back.push(value)
+    await handler.stop()
+    t.is(back.length, values.length)
+    values.forEach((value, i) => t.true(cloneBytes(back[i]).equals(cloneBytes(value)), `value ${i}`))
   })
 
   test(`${name}: arguments that cannot be cloned are rejected naming their index; the rest are queued`, async (t) => {

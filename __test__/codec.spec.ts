@@ -2,7 +2,9 @@ import { runInNewContext } from 'node:vm'
 
 import test from 'ava'
 
-import { decode, encode } from '../dist/codec.js'
+import { ByteWriter, decode, decodeEach, encode } from '../dist/codec.js'
+
+import { cloneBytes, RandomValues, viewsIn } from './random-values.js'
 
 const bytesOf = (view: ArrayBufferView): number[] => Array.from(new Uint8Array(view.buffer, view.byteOffset, view.byteLength))
 
@@ -52,3 +54,45 @@ test('an ASCII string is written as UTF-8, any other as UTF-16, and both read ba
     t.is(decode(bytes), text)
   }
 })
+
+test('random values read back as V8 clones them, alone and packed in batches at any offset', (t) => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const random = new RandomValues(seed)
+    const values = Array.from({ length: 40 }, () => random.value())
+    const batch = new ByteWriter(16) // grows many times over
+    for (const value of values) batch.add(value)
+    const packed = [...decodeEach(batch.bytes(), batch.ends())]
+    t.is(packed.length, values.length)
+    values.forEach((value, i) => {
+      const expected = cloneBytes(value)
+      for (const [how, back] of [['alone', decode(encode(value))], ['in a batch', packed[i]]] as const) {
+        t.true(cloneBytes(back).equals(expected), `seed ${seed}, value ${i}, ${how}`)
+        for (const view of viewsIn(back)) {
+          t.true(view.byteOffset === 0 && view.buffer.byteLength === view.byteLength, `seed ${seed}, value ${i}, ${how}: a view owns exactly its bytes`)
+        }
+      }
+    })
+  }
+})
+
+test('a value that cannot be cloned, however deep, is refused and leaves the batch as it was', (t) => {
+  const random = new RandomValues(7)
+  const batch = new ByteWriter(16)
+  const kept: unknown[] = []
+  for (let i = 0; i < 200; i++) {
+    const value = random.value()
+    if (i % 3 === 0) {
+      const poison = i % 2 ? () => i : Symbol(String(i))
+      const before = Buffer.from(batch.bytes())
+      t.throws(() => batch.add([value, { deep: new Map([[1, [poison]]]) }]), undefined, `value ${i}`)
+      t.is(batch.count, kept.length)
+      t.true(batch.bytes().equals(before), `value ${i}: the batch is unchanged`)
+    }
+    batch.add(value)
+    kept.push(value)
+  }
+  const back = [...decodeEach(batch.bytes(), batch.ends())]
+  t.is(back.length, kept.length)
+  kept.forEach((value, i) => t.true(cloneBytes(back[i]).equals(cloneBytes(value)), `value ${i}`))
+})
+
