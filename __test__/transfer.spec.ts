@@ -5,6 +5,7 @@ import test from 'ava'
 import { type ProcessingException, QdmpError } from '../dist/index.mjs'
 
 import { fixture, poolKinds } from './helpers.js'
+import { cloneBytes, movableBuffersIn, RandomValues } from './random-values.js'
 
 type Job = { kind: string; data?: Float32Array | Uint8Array }
 
@@ -113,6 +114,30 @@ for (const { name, make: Pool, options } of poolKinds) {
     t.is(error.code, 'ERR_QDMP_HOOK_FAILED')
     t.deepEqual([...((error.args as Job).data as Uint8Array)], [4, 5, 6])
     await handler.stop()
+  })
+
+  test(`${name}: random values with some of their buffers moved arrive as V8 clones them`, async (t) => {
+    // Seeded (random-values.ts): a lone view or buffer (moved without the serializer) and nested
+    // values with several views (the serializer, with references to the moved buffers).
+    const random = new RandomValues(99)
+    const handler = new Pool(fixture('echo.mjs'), options)
+    await handler.start(2)
+    const sent = Array.from({ length: 200 }, () => {
+      const value = random.value()
+      const transfer = movableBuffersIn(value).filter(() => random.int(3) > 0)
+      return { value, transfer, lengths: transfer.map((b) => b.byteLength), expected: cloneBytes(value) }
+    })
+    const back = await Promise.all(sent.map(({ value, transfer }) => handler.run(value, { transfer })))
+    await handler.stop()
+    let moved = 0
+    sent.forEach(({ transfer, lengths, expected }, i) => {
+      t.true(cloneBytes(back[i]).equals(expected), `value ${i}`)
+      transfer.forEach((buffer, k) => {
+        if (lengths[k]! > 0) t.is(buffer.byteLength, 0, `value ${i}: a moved buffer is detached here`)
+      })
+      moved += transfer.length
+    })
+    t.true(moved >= 30, `${moved} buffers moved`) // the seed must exercise what the test is for
   })
 
   test(`${name}: bad transfer lists are refused with ERR_QDMP_INVALID_ARGUMENT, moving nothing`, async (t) => {

@@ -77,24 +77,18 @@ const MOVED_VIEW = 2
 const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag)!.get!
 
 /**
- * The index in VIEW_TYPES of what `value` is, or -1 unless it is exactly one of them: made as
- * that type and with that type's prototype. Not `value.constructor`, which user code can change:
- * a Uint8Array whose prototype was set to Float64Array's would decode as 1/8 of its bytes.
- * Subclasses, tampered views and views from another realm get -1.
+ * The index in VIEW_TYPES of the type `view` crosses as: the type it was made as, read from its
+ * internal slot, as a structured clone reads it. Not `view.constructor`, which user code can
+ * change: a Uint8Array whose prototype was set to Float64Array's would decode as 1/8 of its
+ * bytes. So a subclass, a view whose prototype was changed, or one from another realm crosses as
+ * its base type; only a Uint8Array whose prototype is exactly Buffer's crosses as a Buffer. -1
+ * for a type this list lacks.
  */
-function exactViewType(value: object): number {
-  const proto: unknown = Object.getPrototypeOf(value)
-  const name = typedArrayName.call(value) as string | undefined
-  if (name === undefined) return types.isDataView(value) && proto === DataView.prototype ? DATA_VIEW_TYPE : -1
-  if (proto === Buffer.prototype) return name === 'Uint8Array' ? BUFFER_TYPE : -1
-  const index = VIEW_NAMES.indexOf(name)
-  return index >= 0 && VIEW_TYPES[index]!.prototype === proto ? index : -1
-}
-
 function viewType(view: ArrayBufferView): number {
-  const index = exactViewType(view)
-  if (index < 0) throw new TypeError(`cannot transfer a ${view.constructor?.name}`)
-  return index
+  const name = typedArrayName.call(view) as string | undefined
+  if (name === undefined) return types.isDataView(view) ? DATA_VIEW_TYPE : -1
+  if (name === 'Uint8Array' && Object.getPrototypeOf(view) === Buffer.prototype) return BUFFER_TYPE
+  return VIEW_NAMES.indexOf(name) // -1 for a type newer than this list (Float16Array)
 }
 
 function makeView(type: number, buffer: ArrayBuffer, byteOffset: number, byteLength: number): ArrayBufferView {
@@ -105,20 +99,30 @@ function makeView(type: number, buffer: ArrayBuffer, byteOffset: number, byteLen
   return new Typed(buffer, byteOffset, byteLength / (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT)
 }
 
-/** Writes views over moved buffers as references to them (by position in `moved`), others inline. */
+/**
+ * Writes views over moved buffers as references to them (by position in `moved`), others inline.
+ * Every view is a host object here, as in Node's default serializer: left to V8, a view that is
+ * not moved would carry its whole ArrayBuffer (for a small Buffer, Node's shared 8 KiB pool, with
+ * whatever else is in it), a Buffer would come back a Uint8Array, and a view of shared memory
+ * would be refused.
+ */
 class TransferSerializer extends v8.Serializer {
   readonly #moved: Map<ArrayBufferLike, number>
 
   constructor(moved: Map<ArrayBufferLike, number>) {
     super()
     this.#moved = moved
+    // Documented (node:v8) but missing from @types/node.
+    ;(this as unknown as { _setTreatArrayBufferViewsAsHostObjects(flag: boolean): void })._setTreatArrayBufferViewsAsHostObjects(true)
     for (const [buffer, index] of moved) if (buffer instanceof ArrayBuffer) this.transferArrayBuffer(index, buffer)
   }
 
   _writeHostObject(view: ArrayBufferView): void {
+    const type = viewType(view)
+    if (type < 0) throw new TypeError(`${Object.prototype.toString.call(view)} could not be cloned`)
     const index = this.#moved.get(view.buffer)
     this.writeUint32(index === undefined ? INLINE_VIEW : MOVED_VIEW)
-    this.writeUint32(viewType(view))
+    this.writeUint32(type)
     if (index === undefined) {
       this.writeUint32(view.byteLength)
       this.writeRawBytes(new Uint8Array(view.buffer, view.byteOffset, view.byteLength))
@@ -256,10 +260,9 @@ export class ByteWriter {
           this.buf[this.length++] = NULL
           break
         }
-        // Anything but an exact view (a subclass, say) takes the serializer's path, which decodes it
-        // as its base type. Views of shared memory are copied, by both paths.
-        // isView first: it keeps the check off every plain object's path (about 35 ns each).
-        const type = ArrayBuffer.isView(value) ? exactViewType(value) : -1
+        // A subclass crosses as its base type, as the serializer would send it. Views of shared
+        // memory are copied, by both paths.
+        const type = ArrayBuffer.isView(value) ? viewType(value) : -1
         if (type >= 0) {
           const view = value as ArrayBufferView
           this.reserve(2 + view.byteLength)
@@ -338,6 +341,7 @@ function encodeSoleMoved(value: unknown, buffer: ArrayBufferLike, pin: number): 
     type = viewType(value)
     byteOffset = value.byteOffset
   } else return null
+  if (type < 0) return null // the serializer's path, which refuses it
   const out = Buffer.allocUnsafe(18)
   out[0] = MOVED
   out.writeUInt32LE(1, 1)
