@@ -151,6 +151,7 @@ for (const { name, make: Pool, options } of poolKinds) {
     const kept = new Uint8Array(4)
     const uncloneable = (await t.throwsAsync(handler.run({ kind: 'describe', data: kept, fn: () => 1 } as never, { transfer: [kept] }))) as QdmpError
     t.is(uncloneable.code, 'ERR_QDMP_DATA_CLONE')
+    t.regex(uncloneable.message, /^run\(\): the arguments cannot be cloned \(.*1 could not be cloned\); task arguments must be structured-cloneable/)
     t.is(kept.byteLength, 4, 'nothing was moved for an argument that was refused')
     await handler.stop()
   })

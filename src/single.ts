@@ -7,7 +7,7 @@ import { describeValue } from './describe'
 import { ErrorCode, QdmpError, QdmpTypeError } from './errors'
 import { abortError, type MapEngine } from './map'
 import type { Final } from './routes'
-import { type Offered, offeredAt, type RejectedArgument } from './submitter'
+import { type Offered, offeredAt, refusedBecause, type RejectedArgument } from './submitter'
 
 /** Options of `run()`. */
 export interface RunOptions {
@@ -45,8 +45,7 @@ export function checkSignal(options: unknown, method: string): AbortSignal | und
 }
 
 function rejectedArgument(method: string, rejected: RejectedArgument): QdmpError {
-  const why = rejected.code === ErrorCode.DataClone ? 'cannot be cloned' : 'made validateArgs throw'
-  return new QdmpError(rejected.code, `${method}: the arguments ${why} (${describeValue(rejected.error)}); the task was not queued`, {
+  return new QdmpError(rejected.code, `${method}: the arguments ${refusedBecause(rejected)}; the task was not queued`, {
     cause: rejected.error,
   })
 }

@@ -271,12 +271,16 @@ function queueFullError(accepted: number, index: number, unqueued: unknown): Qdm
   )
 }
 
+/** Why an argument was refused, to follow "the argument(s) ...". */
+export function refusedBecause(rejected: RejectedArgument): string {
+  return rejected.code === ErrorCode.DataClone
+    ? `cannot be cloned (${String((rejected.error as Error)?.message).replace(/\.$/, '')}); task arguments must be structured-cloneable: no functions, symbols or class instances with private state`
+    : `made validateArgs throw (${describeValue(rejected.error)})`
+}
+
 function rejectedError(rejected: RejectedArgument[], accepted: number): QdmpError {
   const first = rejected[0]!
-  const why =
-    first.code === ErrorCode.DataClone
-      ? `cannot be cloned (${String((first.error as Error)?.message).replace(/\.$/, '')}); task arguments must be structured-cloneable: no functions, symbols or class instances with private state`
-      : `made validateArgs throw (${describeValue(first.error)})`
+  const why = refusedBecause(first)
   const more = rejected.length > 1 ? ` (and ${rejected.length - 1} more, listed in error.rejected)` : ''
   return new QdmpError(
     first.code,
