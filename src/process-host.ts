@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import type { ResourceLimits } from 'node:worker_threads'
 
 import { fromErrorRecord } from './error-record'
+import { inheritableExecArgv } from './exec-argv'
 import { type ChildChannelType, FeedResult, type NativePoolType } from './native'
 import { type Spawner, StartFailure, type WorkerExit, type WorkerHandle } from './supervisor'
 import type { TargetSpec } from './target'
@@ -101,7 +102,7 @@ async function exitAfterDrain(child: ChildProcess, channel: ChildChannelType, so
 
 /** A spawner of worker processes served by `native`, running `target`. */
 export function processSpawner(native: NativePoolType, target: TargetSpec, settings: ProcessSettings, collect: () => void): Spawner {
-  const execArgv = [...(settings.execArgv ?? process.execArgv), ...limitFlags(settings.resourceLimits)]
+  const execArgv = [...(settings.execArgv ?? inheritableExecArgv(process.execArgv)), ...limitFlags(settings.resourceLimits)]
   return (slot, workerId): WorkerHandle => {
     const channel = native.openChannel(workerId)
     let child: ChildProcess

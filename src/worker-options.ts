@@ -16,8 +16,10 @@ export interface WorkerOptions {
   resourceLimits?: ResourceLimits
   /**
    * Node options of each worker. Default: the process's own `process.execArgv`, so a TypeScript
-   * loader given to `node` reaches the workers. Pass `[]` to start workers without it when the
-   * targets are plain JavaScript (loaders can cost a second per worker start).
+   * loader given to `node` reaches the workers; child processes leave out the options that choose
+   * what a process runs (`-e`, `-p`, `--test`, `--watch`, ...) and the inspector's. Pass `[]` to
+   * start workers without any when the targets are plain JavaScript (loaders can cost a second
+   * per worker start).
    */
   execArgv?: string[]
 }
