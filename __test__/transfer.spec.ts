@@ -140,6 +140,20 @@ for (const { name, make: Pool, options } of poolKinds) {
     t.true(moved >= 30, `${moved} buffers moved`) // the seed must exercise what the test is for
   })
 
+  test(`${name}: random values moved back with move() arrive as V8 clones them`, async (t) => {
+    // Seeded (random-values.ts). From threads the buffers are transferred beside the encoded value:
+    // Buffers stay Buffers and views keep their types, as on every other path.
+    const random = new RandomValues(5)
+    const lone = [Buffer.from('a lone Buffer'), new DataView(new ArrayBuffer(8), 2, 4), new ArrayBuffer(3)]
+    const values = [...lone, ...Array.from({ length: 200 }, () => random.value())]
+    const handler = new Pool(fixture('move-back.mjs'), options)
+    await handler.start(2)
+    const back = await Promise.all(values.map((value) => handler.run(value)))
+    await handler.stop()
+    values.forEach((value, i) => t.true(cloneBytes(back[i]).equals(cloneBytes(value)), `value ${i}`))
+    t.true(values.filter((value) => movableBuffersIn(value).length > 0).length >= 30, 'the seed must exercise what the test is for')
+  })
+
   test(`${name}: bad transfer lists are refused with ERR_QDMP_INVALID_ARGUMENT, moving nothing`, async (t) => {
     const handler = new Pool<Job, unknown>(fixture('buffers.mjs'), options)
     await handler.start(1)

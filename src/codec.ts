@@ -91,6 +91,11 @@ function viewType(view: ArrayBufferView): number {
   return VIEW_NAMES.indexOf(name) // -1 for a type newer than this list (Float16Array)
 }
 
+/** Whether `value` crosses as a Buffer (not a subclass of one, nor a relabelled Uint8Array). */
+export function isExactBuffer(value: unknown): boolean {
+  return ArrayBuffer.isView(value) && viewType(value) === BUFFER_TYPE
+}
+
 function makeView(type: number, buffer: ArrayBuffer, byteOffset: number, byteLength: number): ArrayBufferView {
   const Ctor = VIEW_TYPES[type]!
   if (Ctor === Buffer) return Buffer.from(buffer, byteOffset, byteLength)

@@ -1,17 +1,46 @@
 // The producer's ends of the ports on which worker threads send back the results their tasks
-// marked with move(): the values cross as postMessage does, buffers transferred, and the task's
-// outcome (through the engine) only names the message. Outcomes are decoded on this thread
+// marked with move(): each value crosses encoded as a moved argument is, its buffers transferred
+// beside it, and the task's outcome (through the engine) only names the message. Outcomes are decoded on this thread
 // after the worker posted, so the message is always waiting: it is taken synchronously.
 
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads'
 
-/** What a worker posts: its sequence number and the value. */
-export type PortedMessage = [sequence: number, value: unknown]
+import { decode, encodeTransfer, isExactBuffer } from './codec'
+
+/**
+ * What a worker posts: its sequence number, then either a lone moved buffer or view, itself (and
+ * whether it is a Buffer, which a structured clone makes a Uint8Array), or any other value
+ * encoded by the codec, as a latin1 string, with the buffers it moves.
+ */
+export type PortedMessage = [sequence: number, lone: ArrayBuffer | ArrayBufferView, isBuffer: boolean] | [sequence: number, encoded: string, buffers: ArrayBuffer[]]
+
+/** The message that moves `value` back, `transfer` to be transferred with it (in the worker). */
+export function portedMessage(sequence: number, value: unknown, transfer: ArrayBuffer[]): PortedMessage {
+  if (transfer.length === 1 && (value === transfer[0] || (ArrayBuffer.isView(value) && value.buffer === transfer[0]))) {
+    // The usual case, move(tensor), as cheap as postMessage makes it.
+    return [sequence, value as ArrayBuffer | ArrayBufferView, isExactBuffer(value)]
+  }
+  // A string crosses in the receiver's heap, where bytes (copied or moved) would cost each
+  // message a buffer of its own.
+  const encoded = encodeTransfer(value, transfer, transfer.map((_, pin) => pin))
+  return [sequence, encoded.toString('latin1'), transfer]
+}
+
+/** The value a ported message carries (in the producer). */
+function valueOf(message: PortedMessage): unknown {
+  if (typeof message[1] !== 'string') {
+    const [, lone, isBuffer] = message as [number, ArrayBuffer | ArrayBufferView, boolean]
+    return isBuffer && ArrayBuffer.isView(lone) ? Buffer.from(lone.buffer, lone.byteOffset, lone.byteLength) : lone
+  }
+  const [, encoded, buffers] = message as [number, string, ArrayBuffer[]]
+  const bytes = Buffer.from(encoded, 'latin1')
+  return decode(bytes, 0, bytes.length, (pins) => pins.map((pin) => buffers[pin]!))
+}
 
 export class ResultPorts {
   readonly #open = new Map<number, MessagePort>()
   /** Messages left on the ports of exited workers, until their outcomes have surely been decoded. */
-  readonly #drained = new Map<number, { messages: Map<number, unknown>; until: number }>()
+  readonly #drained = new Map<number, { messages: Map<number, PortedMessage>; until: number }>()
   #collections = 0
 
   /** A port for worker `workerId` to post on (transfer it to the worker); this end stays here. */
@@ -24,16 +53,16 @@ export class ResultPorts {
   /** The value worker `workerId` posted as message `sequence`. */
   take(workerId: number, sequence: number): unknown {
     const drained = this.#drained.get(workerId)
-    if (drained?.messages.has(sequence)) {
-      const value = drained.messages.get(sequence)
-      drained.messages.delete(sequence)
-      return value
+    const left = drained?.messages.get(sequence)
+    if (left !== undefined) {
+      drained!.messages.delete(sequence)
+      return valueOf(left)
     }
     const port = this.#open.get(workerId)
     for (let received = port && receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port!)) {
-      const [posted, value] = received.message as PortedMessage
+      const message = received.message as PortedMessage
       // An earlier message is a result whose outcome never came (the worker died in between).
-      if (posted === sequence) return value
+      if (message[0] === sequence) return valueOf(message)
     }
     throw new Error(`internal: the result worker ${workerId} moved back as message ${sequence} is missing`)
   }
@@ -46,10 +75,10 @@ export class ResultPorts {
     const port = this.#open.get(workerId)
     if (port === undefined) return
     this.#open.delete(workerId)
-    const messages = new Map<number, unknown>()
+    const messages = new Map<number, PortedMessage>()
     for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
-      const [sequence, value] = received.message as PortedMessage
-      messages.set(sequence, value)
+      const message = received.message as PortedMessage
+      messages.set(message[0], message)
     }
     port.close()
     if (messages.size > 0) this.#drained.set(workerId, { messages, until: this.#collections + 2 })

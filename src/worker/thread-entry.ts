@@ -4,6 +4,7 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads'
 
 import { WorkerPort } from '../native'
+import { portedMessage } from '../result-ports'
 import type { TargetSpec } from '../target'
 import { runTasks, type SendMoved } from './run-loop'
 import { prepareWorker } from './start'
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   if (run === undefined) return
   let sequence = 0
   const sendMoved: SendMoved = (value, transfer) => {
-    results.postMessage([sequence, value], transfer)
+    results.postMessage(portedMessage(sequence, value, transfer), transfer)
     return { workerId, sequence: sequence++ }
   }
   await runTasks(WorkerPort.attach(poolId, workerId), run, sendMoved)
