@@ -1,7 +1,7 @@
 // The producer's ends of the ports on which worker threads send back the results their tasks
-// marked with move(): each value crosses encoded as a moved argument is, its buffers transferred
-// beside it, and the task's outcome (through the engine) only names the message. Outcomes are decoded on this thread
-// after the worker posted, so the message is always waiting: it is taken synchronously.
+// marked with move(), and the messages they post: the buffers are transferred, and the task's
+// outcome (through the engine) only names the message. Outcomes are decoded on this thread after
+// the worker posted, so the message is always waiting: it is taken synchronously.
 
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads'
 
