@@ -42,6 +42,9 @@ for (const { name, make: Pool, options } of poolKinds) {
     t.is(fromNumber.value, 42)
     t.regex(fromNumber.message, /42/)
     t.false(fromNumber.stack!.includes('error-record'), 'no stack pointing into qdmp itself')
+    const fromObject = (await failureOf({ kind: 'throw-object' })).exception as ThrownValueError
+    t.deepEqual(fromObject.value, { reason: 'not an Error', code: 7, path: ['a', 'b'] })
+    t.is(fromObject.message, "the target threw a non-Error value: { reason: 'not an Error', code: 7, path: [ 'a', 'b' ] }", 'its contents, not [object Object]')
   })
 
   test(`${name}: a result that cannot be cloned is reported with ERR_QDMP_DATA_CLONE and the arguments`, async (t) => {

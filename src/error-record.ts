@@ -2,6 +2,7 @@
 // name, message and stack; users match on class names and on own properties such as `code`
 // (`ENOENT`), so the record carries those too, and wraps a thrown non-Error instead of losing it.
 
+import { inspect } from 'node:util'
 import * as v8 from 'node:v8'
 
 import { QdmpError, type QdmpErrorCode, ThrownValueError } from './errors'
@@ -43,7 +44,13 @@ export function toErrorRecord(thrown: unknown, depth = 0): ErrorRecord {
   if (!looksLikeError(thrown)) {
     let description: string
     try {
-      description = typeof thrown === 'string' ? JSON.stringify(thrown) : String(thrown)
+      // An object's contents, not "[object Object]": what was thrown is what the user must find.
+      description =
+        typeof thrown === 'string'
+          ? JSON.stringify(thrown)
+          : typeof thrown === 'object' && thrown !== null
+            ? inspect(thrown, { depth: 2, breakLength: Infinity, maxArrayLength: 10, maxStringLength: 200 })
+            : String(thrown)
     } catch {
       description = Object.prototype.toString.call(thrown)
     }
