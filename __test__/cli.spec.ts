@@ -98,6 +98,7 @@ test('--pool process, --timeout and --retries: a hung task times out, a flaky on
   t.deepEqual(lines(out.stdout), [1, 3])
   const [record] = lines(out.stderr) as Record<string, any>[]
   t.like(record, { line: 2, code: 'ERR_QDMP_TASK_TIMEOUT', retriesExhausted: true, args: { kind: 'spin' }, error: { code: 'ERR_QDMP_TASK_TIMEOUT' } })
+  t.regex(record!.error.message, /ran longer than 500 ms \(--timeout\).*Raise --timeout, or pass --retries <n>/, 'the hint names the CLI\'s options, not the library\'s')
   const once = qdmp(['run', FAULTS, '--timeout', '500', '--ordered'], jsonl([{ kind: 'flaky', file: join(folder, 'other'), value: 4 }]))
   t.is(once.status, 1, 'without --retries the first failure is final')
   t.like(lines(once.stderr)[0] as object, { line: 1, code: 'ERR_QDMP_TASK_FAILED' })

@@ -1,7 +1,7 @@
 // How values and failures are written as JSON lines: results as they are (typed arrays become
 // arrays, bigints strings, Maps objects, Sets arrays), failures as one record each.
 
-import { ErrorCode, type ProcessingException } from '../errors'
+import { ErrorCode, type ProcessingException, TaskTimeoutError } from '../errors'
 
 function replacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString()
@@ -18,6 +18,13 @@ export function jsonLine(value: unknown): string {
 
 /** What a failed line's record says about the error. */
 function describeError(error: unknown): Record<string, unknown> {
+  if (error instanceof TaskTimeoutError) {
+    // The library's hint names handleError and options.taskTimeout, which a CLI user never sees.
+    const message =
+      `the task ran longer than ${error.timeoutMs} ms (--timeout) on worker ${error.workerId}; the worker was stopped ` +
+      `and replaced. Raise --timeout, or pass --retries <n> to run it again.`
+    return { name: error.name, message, code: error.code }
+  }
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code
     return { name: error.name, message: error.message, ...(code !== undefined ? { code } : {}) }
