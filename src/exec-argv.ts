@@ -6,7 +6,11 @@
 // Loaders (--import, --require, --loader), conditions and V8 flags are what children need, and
 // are kept.
 
-/** Options left out, each with whether it takes a value (the next argument, unless `=value`). */
+/**
+ * Options left out, each with whether it takes a value: attached (`--eval=code`) or the next
+ * argument, which Node never takes from something that looks like an option (`node -p
+ * --stack-size=900 file.js` prints the file's result: `-p` is then a flag).
+ */
 const LEFT_OUT = new Map<string, boolean>([
   // What to run instead of a script file.
   ['-e', true],
@@ -46,6 +50,7 @@ const LEFT_OUT = new Map<string, boolean>([
   // One inspector port per machine; a value only ever comes attached (`--inspect=9230`).
   ['--inspect', false],
   ['--inspect-brk', false],
+  ['--inspect-brk-node', false],
   ['--inspect-wait', false],
   ['--inspect-port', true],
   ['--debug-port', true],
@@ -62,7 +67,38 @@ export function inheritableExecArgv(execArgv: readonly string[]): string[] {
     const name = (arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg).replaceAll('_', '-')
     const takesValue = LEFT_OUT.get(name)
     if (takesValue === undefined) kept.push(arg)
-    else if (takesValue && eq < 0) i++ // its value is the next argument: skip it too
+    else if (takesValue && eq < 0 && i + 1 < execArgv.length && !execArgv[i + 1]!.startsWith('-')) i++ // its value: skip it too
   }
   return kept
+}
+
+/**
+ * `NODE_OPTIONS` without the same options (a child inherits the environment too), or the value
+ * itself when it has none of them. Words are split as Node splits them: on spaces, with double
+ * quotes around a word that holds spaces and `\` escaping the next character inside them.
+ */
+export function inheritableNodeOptions(value: string): string {
+  const words = splitNodeOptions(value)
+  const kept = inheritableExecArgv(words)
+  if (kept.length === words.length) return value
+  return kept.map((word) => (/[\s"\\]/.test(word) ? `"${word.replace(/["\\]/g, '\\$&')}"` : word)).join(' ')
+}
+
+function splitNodeOptions(value: string): string[] {
+  const words: string[] = []
+  let word: string | null = null
+  let quoted = false
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!
+    if (quoted && c === '\\' && i + 1 < value.length) word = (word ?? '') + value[++i]
+    else if (c === '"') {
+      quoted = !quoted
+      word ??= ''
+    } else if (!quoted && /\s/.test(c)) {
+      if (word !== null) words.push(word)
+      word = null
+    } else word = (word ?? '') + c
+  }
+  if (word !== null) words.push(word)
+  return words
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type { ResourceLimits } from 'node:worker_threads'
 
 import { fromErrorRecord } from './error-record'
-import { inheritableExecArgv } from './exec-argv'
+import { inheritableExecArgv, inheritableNodeOptions } from './exec-argv'
 import { type ChildChannelType, FeedResult, type NativePoolType } from './native'
 import { type Spawner, StartFailure, type WorkerExit, type WorkerHandle } from './supervisor'
 import type { TargetSpec } from './target'
@@ -100,6 +100,17 @@ async function exitAfterDrain(child: ChildProcess, channel: ChildChannelType, so
   return exit
 }
 
+/**
+ * The environment of a new child: this process's, with NODE_OPTIONS cut as execArgv is unless
+ * the user gave execArgv (then what they set is theirs). Read at each spawn, as spawn() would.
+ */
+function childEnv(execArgvGiven: boolean): NodeJS.ProcessEnv {
+  const nodeOptions = process.env.NODE_OPTIONS
+  if (execArgvGiven || nodeOptions === undefined) return process.env
+  const kept = inheritableNodeOptions(nodeOptions)
+  return kept === nodeOptions ? process.env : { ...process.env, NODE_OPTIONS: kept }
+}
+
 /** A spawner of worker processes served by `native`, running `target`. */
 export function processSpawner(native: NativePoolType, target: TargetSpec, settings: ProcessSettings, collect: () => void): Spawner {
   const execArgv = [...(settings.execArgv ?? inheritableExecArgv(process.execArgv)), ...limitFlags(settings.resourceLimits)]
@@ -109,6 +120,7 @@ export function processSpawner(native: NativePoolType, target: TargetSpec, setti
     try {
       child = spawn(process.execPath, [...execArgv, ENTRY], {
         stdio: ['ignore', 'inherit', 'inherit', channel.childFd, 'ipc'],
+        env: childEnv(settings.execArgv !== undefined),
         windowsHide: true,
       })
     } catch (error) {
