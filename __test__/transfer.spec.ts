@@ -144,8 +144,13 @@ for (const { name, make: Pool, options } of poolKinds) {
     // Seeded (random-values.ts). From threads the buffers are transferred beside the encoded value:
     // Buffers stay Buffers and views keep their types, as on every other path.
     const random = new RandomValues(5)
-    const lone = [Buffer.from('a lone Buffer'), new DataView(new ArrayBuffer(8), 2, 4), new ArrayBuffer(3)]
-    const values = [...lone, ...Array.from({ length: 200 }, () => random.value())]
+    const fixed = [
+      Buffer.from('a lone Buffer'),
+      new DataView(new ArrayBuffer(8), 2, 4),
+      new ArrayBuffer(3),
+      { text: 'é'.repeat(50_000), data: new Float32Array(4) }, // 100 kB not moved: sent as bytes, not a string
+    ]
+    const values = [...fixed, ...Array.from({ length: 200 }, () => random.value())]
     const handler = new Pool(fixture('move-back.mjs'), options)
     await handler.start(2)
     const back = await Promise.all(values.map((value) => handler.run(value)))
@@ -153,6 +158,19 @@ for (const { name, make: Pool, options } of poolKinds) {
     values.forEach((value, i) => t.true(cloneBytes(back[i]).equals(cloneBytes(value)), `value ${i}`))
     t.true(values.filter((value) => movableBuffersIn(value).length > 0).length >= 30, 'the seed must exercise what the test is for')
   })
+
+  if (name === 'threads') {
+    test('threads: buffers returned with move() leave the worker, alone or inside a value', async (t) => {
+      const handler = new Pool(fixture('move-back.mjs'), options)
+      await handler.start(1)
+      const values = [new Float32Array(16), { a: new Uint8Array(8), b: [new ArrayBuffer(4)] }, { text: 'é'.repeat(50_000), data: new Float32Array(4) }]
+      for (const [i, value] of values.entries()) {
+        await handler.run(value)
+        t.true(await handler.run('were the last buffers moved?'), `value ${i}`)
+      }
+      await handler.stop()
+    })
+  }
 
   test(`${name}: bad transfer lists are refused with ERR_QDMP_INVALID_ARGUMENT, moving nothing`, async (t) => {
     const handler = new Pool<Job, unknown>(fixture('buffers.mjs'), options)

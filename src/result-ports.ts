@@ -10,30 +10,38 @@ import { decode, encodeTransfer, isExactBuffer } from './codec'
 /**
  * What a worker posts: its sequence number, then either a lone moved buffer or view, itself (and
  * whether it is a Buffer, which a structured clone makes a Uint8Array), or any other value
- * encoded by the codec, as a latin1 string, with the buffers it moves.
+ * encoded by the codec, with the buffers it moves.
  */
-export type PortedMessage = [sequence: number, lone: ArrayBuffer | ArrayBufferView, isBuffer: boolean] | [sequence: number, encoded: string, buffers: ArrayBuffer[]]
+export type PortedMessage =
+  | [sequence: number, lone: ArrayBuffer | ArrayBufferView, isBuffer: boolean]
+  | [sequence: number, encoded: string | Uint8Array, buffers: ArrayBuffer[]]
 
-/** The message that moves `value` back, `transfer` to be transferred with it (in the worker). */
-export function portedMessage(sequence: number, value: unknown, transfer: ArrayBuffer[]): PortedMessage {
+/** Encodings up to this size cross as a latin1 string (below); larger ones as bytes of their own. */
+const STRING_BYTES = 64 << 10
+
+/** The message that moves `value` back, moving `transfer`, and what to transfer with it (in the worker). */
+export function portedMessage(sequence: number, value: unknown, transfer: ArrayBuffer[]): { message: PortedMessage; transferList: ArrayBuffer[] } {
   if (transfer.length === 1 && (value === transfer[0] || (ArrayBuffer.isView(value) && value.buffer === transfer[0]))) {
     // The usual case, move(tensor), as cheap as postMessage makes it.
-    return [sequence, value as ArrayBuffer | ArrayBufferView, isExactBuffer(value)]
+    return { message: [sequence, value as ArrayBuffer | ArrayBufferView, isExactBuffer(value)], transferList: transfer }
   }
-  // A string crosses in the receiver's heap, where bytes (copied or moved) would cost each
-  // message a buffer of its own.
   const encoded = encodeTransfer(value, transfer, transfer.map((_, pin) => pin))
-  return [sequence, encoded.toString('latin1'), transfer]
+  // A short string crosses in the receiver's heap, where bytes would cost each message a buffer
+  // of its own; past that, bytes are cheaper than a string's copies, and strings have a limit
+  // (512 MiB) that a value does not.
+  if (encoded.length <= STRING_BYTES) return { message: [sequence, encoded.toString('latin1'), transfer], transferList: transfer }
+  const own = encoded.byteOffset === 0 && encoded.buffer.byteLength === encoded.length ? encoded : Uint8Array.from(encoded)
+  return { message: [sequence, own, transfer], transferList: [...transfer, own.buffer as ArrayBuffer] }
 }
 
 /** The value a ported message carries (in the producer). */
 function valueOf(message: PortedMessage): unknown {
-  if (typeof message[1] !== 'string') {
+  if (!Array.isArray(message[2])) {
     const [, lone, isBuffer] = message as [number, ArrayBuffer | ArrayBufferView, boolean]
     return isBuffer && ArrayBuffer.isView(lone) ? Buffer.from(lone.buffer, lone.byteOffset, lone.byteLength) : lone
   }
-  const [, encoded, buffers] = message as [number, string, ArrayBuffer[]]
-  const bytes = Buffer.from(encoded, 'latin1')
+  const [, encoded, buffers] = message as [number, string | Uint8Array, ArrayBuffer[]]
+  const bytes = typeof encoded === 'string' ? Buffer.from(encoded, 'latin1') : encoded
   return decode(bytes, 0, bytes.length, (pins) => pins.map((pin) => buffers[pin]!))
 }
 

@@ -18,9 +18,8 @@ export interface WorkerOptions {
    * Node options of each worker. Default: the process's own `process.execArgv`, so a TypeScript
    * loader given to `node` reaches the workers; child processes leave out the options that choose
    * what a process runs (`-e`, `-p`, `--test`, `--watch`, ...) and the inspector's, from their
-   * execArgv and from the NODE_OPTIONS they inherit. Pass `[]` to
-   * start workers without any when the targets are plain JavaScript (loaders can cost a second
-   * per worker start).
+   * execArgv and from the NODE_OPTIONS they inherit. Pass `[]` to start workers without any when
+   * the targets are plain JavaScript (loaders can cost a second per worker start).
    */
   execArgv?: string[]
 }

@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   if (run === undefined) return
   let sequence = 0
   const sendMoved: SendMoved = (value, transfer) => {
-    results.postMessage(portedMessage(sequence, value, transfer), transfer)
+    const { message, transferList } = portedMessage(sequence, value, transfer)
+    results.postMessage(message, transferList)
     return { workerId, sequence: sequence++ }
   }
   await runTasks(WorkerPort.attach(poolId, workerId), run, sendMoved)
