@@ -1,3 +1,4 @@
+import { BlockList } from 'node:net'
 import { runInNewContext } from 'node:vm'
 
 import test from 'ava'
@@ -139,4 +140,11 @@ test('a small Buffer beside a moved buffer does not carry the rest of its memory
   t.is(got.name.toString(), 'name')
   t.is(got.shared.constructor, Int16Array, 'a view of shared memory is copied')
   t.is(got.shared.byteLength, 4)
+})
+
+test('a host object beside a moved buffer is refused as the serializer refuses it, by name', (t) => {
+  const moved = new Float32Array(2)
+  const error = t.throws(() => encodeTransfer({ list: new BlockList(), moved }, [moved.buffer as ArrayBuffer], [0]))
+  t.regex(error!.message, /^Unserializable host object: BlockList/)
+  t.is(moved.byteLength, 8, 'nothing was moved')
 })

@@ -45,6 +45,9 @@ for (const { name, make: Pool, options } of poolKinds) {
     const fromObject = (await failureOf({ kind: 'throw-object' })).exception as ThrownValueError
     t.deepEqual(fromObject.value, { reason: 'not an Error', code: 7, path: ['a', 'b'] })
     t.is(fromObject.message, "the target threw a non-Error value: { reason: 'not an Error', code: 7, path: [ 'a', 'b' ] }", 'its contents, not [object Object]')
+    const wide = (await failureOf({ kind: 'throw-wide-object' })).exception as ThrownValueError
+    t.true(wide.message.length < 1100 && wide.message.endsWith('…'), `a message of ${wide.message.length} characters`)
+    t.is(Object.keys(wide.value as object).length, 3000, 'the value itself is whole')
   })
 
   test(`${name}: a result that cannot be cloned is reported with ERR_QDMP_DATA_CLONE and the arguments`, async (t) => {

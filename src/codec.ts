@@ -4,7 +4,7 @@
 // result, skip the V8 serializer: a tag byte and the raw value cost tens of nanoseconds where a
 // serializer round trip costs microseconds.
 
-import { types } from 'node:util'
+import { inspect, types } from 'node:util'
 import * as v8 from 'node:v8'
 
 const UNDEFINED = 0
@@ -51,7 +51,11 @@ const BARE_BUFFER = 255
 /** Fetches the value a worker posted on its result port, by worker id and sequence number. */
 export type PortedFetcher = (workerId: number, sequence: number) => unknown
 
-/** Views a serialized value can hold; the index is what crosses (ours, independent of Node's). */
+/**
+ * Views a serialized value can hold; the index is what crosses (ours, independent of Node's). Both
+ * ends run the same Node, so a type only newer ones have (Float16Array, Node 22+) goes at the end.
+ */
+const FLOAT16 = (globalThis as { Float16Array?: unknown }).Float16Array
 const VIEW_TYPES = [
   Int8Array,
   Uint8Array,
@@ -66,9 +70,10 @@ const VIEW_TYPES = [
   BigUint64Array,
   DataView,
   Buffer,
-] as const
+  ...(typeof FLOAT16 === 'function' ? [FLOAT16 as typeof Float32Array] : []),
+]
 const VIEW_NAMES = VIEW_TYPES.map((Ctor) => Ctor.name)
-const BUFFER_TYPE = VIEW_TYPES.length - 1
+const BUFFER_TYPE = VIEW_TYPES.indexOf(Buffer)
 const DATA_VIEW_TYPE = VIEW_TYPES.indexOf(DataView)
 const INLINE_VIEW = 1
 const MOVED_VIEW = 2
@@ -123,8 +128,10 @@ class TransferSerializer extends v8.Serializer {
   }
 
   _writeHostObject(view: ArrayBufferView): void {
-    const type = viewType(view)
-    if (type < 0) throw new TypeError(`${Object.prototype.toString.call(view)} could not be cloned`)
+    // Other host objects (a net.BlockList, say) come here too, and are refused as Node's
+    // serializer refuses them.
+    const type = ArrayBuffer.isView(view) ? viewType(view) : -1
+    if (type < 0) throw new TypeError(`Unserializable host object: ${inspect(view, { depth: 1, breakLength: Infinity }).slice(0, 200)}`)
     const index = this.#moved.get(view.buffer)
     this.writeUint32(index === undefined ? INLINE_VIEW : MOVED_VIEW)
     this.writeUint32(type)

@@ -26,6 +26,9 @@ export interface ErrorRecord {
   qdmpCode?: QdmpErrorCode
 }
 
+/** The longest description of a thrown non-Error that goes into a message. */
+const MAX_DESCRIPTION = 1000
+
 function cloneable(value: unknown): unknown {
   try {
     v8.serialize(value)
@@ -51,6 +54,8 @@ export function toErrorRecord(thrown: unknown, depth = 0): ErrorRecord {
           : typeof thrown === 'object' && thrown !== null
             ? inspect(thrown, { depth: 2, breakLength: Infinity, maxArrayLength: 10, maxStringLength: 200 })
             : String(thrown)
+      // An object of many keys would make a message of tens of kilobytes; error.value keeps it all.
+      if (description.length > MAX_DESCRIPTION) description = `${description.slice(0, MAX_DESCRIPTION)}…`
     } catch {
       description = Object.prototype.toString.call(thrown)
     }

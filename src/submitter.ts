@@ -274,7 +274,7 @@ function queueFullError(accepted: number, index: number, unqueued: unknown): Qdm
 /** Why an argument was refused, to follow "the argument(s) ...". */
 export function refusedBecause(rejected: RejectedArgument): string {
   return rejected.code === ErrorCode.DataClone
-    ? `cannot be cloned (${String((rejected.error as Error)?.message).replace(/\.$/, '')}); task arguments must be structured-cloneable: no functions, symbols or class instances with private state`
+    ? `cannot be cloned (${String((rejected.error as Error)?.message).replace(/\.$/, '')}); task arguments must be structured-cloneable: no functions, symbols, WeakMaps or native handles (a class instance arrives as a plain object of its own fields)`
     : `made validateArgs throw (${describeValue(rejected.error)})`
 }
 

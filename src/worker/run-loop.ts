@@ -120,7 +120,7 @@ export async function runTasks(port: TaskPort, fn: (args: unknown) => unknown, s
         const error = new QdmpError(
           ErrorCode.DataClone,
           `the task's result cannot be cloned to the producer (${(cause as Error).message}); ` +
-            `return plain data: no functions, symbols or class instances with private state`,
+            `return plain data: no functions, symbols, WeakMaps or native handles (a class instance arrives as a plain object of its own fields)`,
         )
         writer.add(toErrorRecord(error))
         failed = true
