@@ -25,6 +25,10 @@ for (const { name, make: Pool, options } of poolKinds) {
       t.is(made.buffer.byteLength, 1 << 20)
       t.like(await handler.run({ kind: 'kept' }), { length: 0, bufferLength: 0 }, 'detached in the worker that made it')
     }
+    const small = (await handler.run({ kind: 'movePooled', value: 1 })) as unknown as Buffer
+    t.true(Buffer.isBuffer(small))
+    t.is(small.toString(), 'small 21')
+    t.is(small.buffer.byteLength, small.byteLength, "a pooled Buffer brings its own bytes, not the worker's pool")
     const nested = (await handler.run({ kind: 'makeNested', value: 7 })) as unknown as { label: string; a: Float32Array; b: Uint8Array; count: number }
     t.is(nested.label, 'nested')
     t.is(nested.count, 2)

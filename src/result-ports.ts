@@ -22,6 +22,12 @@ const STRING_BYTES = 64 << 10
 /** The message that moves `value` back, moving `transfer`, and what to transfer with it (in the worker). */
 export function portedMessage(sequence: number, value: unknown, transfer: ArrayBuffer[]): { message: PortedMessage; transferList: ArrayBuffer[] } {
   if (transfer.length === 1 && (value === transfer[0] || (ArrayBuffer.isView(value) && value.buffer === transfer[0]))) {
+    if (isPooledBuffer(value)) {
+      // Its ArrayBuffer is Node's pool, shared with this worker's other small Buffers (other
+      // tasks' data among them), which Node clones whole rather than detach: send its bytes alone.
+      const own = new Uint8Array(value)
+      return { message: [sequence, own, true], transferList: [own.buffer] }
+    }
     // The usual case, move(tensor), as cheap as postMessage makes it.
     return { message: [sequence, value as ArrayBuffer | ArrayBufferView, isExactBuffer(value)], transferList: transfer }
   }
@@ -32,6 +38,14 @@ export function portedMessage(sequence: number, value: unknown, transfer: ArrayB
   if (encoded.length <= STRING_BYTES) return { message: [sequence, encoded.toString('latin1'), transfer], transferList: transfer }
   const own = encoded.byteOffset === 0 && encoded.buffer.byteLength === encoded.length ? encoded : Uint8Array.from(encoded)
   return { message: [sequence, own, transfer], transferList: [...transfer, own.buffer as ArrayBuffer] }
+}
+
+/**
+ * Whether `value` is, by all signs, a small Buffer from Node's pool: a Buffer smaller than half
+ * the pool, on an ArrayBuffer of the pool's size (Node 20 cannot say which buffers it pools).
+ */
+function isPooledBuffer(value: unknown): value is Buffer {
+  return isExactBuffer(value) && (value as Buffer).buffer.byteLength === Buffer.poolSize && (value as Buffer).byteLength < Buffer.poolSize >>> 1
 }
 
 /** The value a ported message carries (in the producer). */
