@@ -76,6 +76,16 @@ for (const { name, make: Pool, options } of poolKinds) {
     await handler.stop()
   })
 
+  test(`${name}: a small pooled Buffer given to transfer brings its own bytes, not this thread's pool`, async (t) => {
+    const handler = new Pool((b: Buffer) => [b.buffer.byteLength, b.toString(), Buffer.isBuffer(b)], options)
+    await handler.start(1)
+    const secret = Buffer.from('other data in the same pool')
+    const small = Buffer.from('small')
+    t.is(small.buffer, secret.buffer, 'the premise: one pooled ArrayBuffer')
+    t.deepEqual(await handler.run(small, { transfer: [small.buffer] }), [5, 'small', true])
+    await handler.stop()
+  })
+
   test(`${name}: many moved arguments, more than are in flight at once, each arrive intact`, async (t) => {
     const handler = new Pool<Job, Record<string, unknown>>(fixture('buffers.mjs'), options)
     await handler.start(2)

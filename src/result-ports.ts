@@ -5,7 +5,7 @@
 
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads'
 
-import { decode, encodeTransfer, isExactBuffer } from './codec'
+import { decode, encodeTransfer, isExactBuffer, isPooledBuffer } from './codec'
 
 /**
  * What a worker posts: its sequence number, then either a lone moved buffer or view, itself (and
@@ -38,14 +38,6 @@ export function portedMessage(sequence: number, value: unknown, transfer: ArrayB
   if (encoded.length <= STRING_BYTES) return { message: [sequence, encoded.toString('latin1'), transfer], transferList: transfer }
   const own = encoded.byteOffset === 0 && encoded.buffer.byteLength === encoded.length ? encoded : Uint8Array.from(encoded)
   return { message: [sequence, own, transfer], transferList: [...transfer, own.buffer as ArrayBuffer] }
-}
-
-/**
- * Whether `value` is, by all signs, a small Buffer from Node's pool: a Buffer smaller than half
- * the pool, on an ArrayBuffer of the pool's size (Node 20 cannot say which buffers it pools).
- */
-function isPooledBuffer(value: unknown): value is Buffer {
-  return isExactBuffer(value) && (value as Buffer).buffer.byteLength === Buffer.poolSize && (value as Buffer).byteLength < Buffer.poolSize >>> 1
 }
 
 /** The value a ported message carries (in the producer). */
