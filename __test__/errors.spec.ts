@@ -48,6 +48,9 @@ for (const { name, make: Pool, options } of poolKinds) {
     const wide = (await failureOf({ kind: 'throw-wide-object' })).exception as ThrownValueError
     t.true(wide.message.length < 1100 && wide.message.endsWith('…'), `a message of ${wide.message.length} characters`)
     t.is(Object.keys(wide.value as object).length, 3000, 'the value itself is whole')
+    const emoji = (await failureOf({ kind: 'throw-emoji-string' })).exception as ThrownValueError
+    const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+    t.false(lone.test(emoji.message), 'the cut falls between characters, not inside one')
   })
 
   test(`${name}: a result that cannot be cloned is reported with ERR_QDMP_DATA_CLONE and the arguments`, async (t) => {

@@ -22,6 +22,7 @@ test('child processes inherit loaders and V8 flags, not what the parent was told
     [['--inspect', '--inspect-brk=0.0.0.0:9230', '--inspect-port', '9231', '--inspect_wait', '--inspect-brk-node'], []],
     [['--input-type=module', '-i', '-c', '--run', 'build', '--conditions=dev'], ['--conditions=dev']],
     [['--loader', 'x.mjs', '--experimental-vm-modules', '--env-file=.env'], ['--loader', 'x.mjs', '--experimental-vm-modules', '--env-file=.env']],
+    [['--snapshot-blob', 'snap.blob', '--build-snapshot', '--build-snapshot-config=c.json', '--no-warnings'], ['--no-warnings']],
   ]
   for (const [given, kept] of cases) t.deepEqual(inheritableExecArgv(given), kept, given.join(' '))
 })
@@ -31,6 +32,9 @@ test('NODE_OPTIONS loses the same options, split and quoted as Node splits it; o
   t.is(inheritableNodeOptions('--require "/a b/c.js"  --watch-path src'), '--require "/a b/c.js"')
   t.is(inheritableNodeOptions('--title "a \\"q\\" b" --inspect=0'), '--title "a \\"q\\" b"')
   t.is(inheritableNodeOptions('  --stack-size=900   -r x '), '  --stack-size=900   -r x ', 'nothing left out: the value itself')
+  // Node splits on spaces only, and makes no word of "": the port is --inspect-port's value.
+  t.is(inheritableNodeOptions('--title a\tb --inspect-port "" 9229'), '--title a\tb')
+  t.is(inheritableNodeOptions('-r C:\\dir\\x.js --inspect'), '-r "C:\\\\dir\\\\x.js"', 'a backslash outside quotes is literal, and quoted back')
 })
 
 test('a child process does not get the inspector through NODE_OPTIONS', (t) => {

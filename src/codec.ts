@@ -101,14 +101,6 @@ export function isExactBuffer(value: unknown): boolean {
   return ArrayBuffer.isView(value) && viewType(value) === BUFFER_TYPE
 }
 
-/**
- * Whether `value` is, by all signs, a small Buffer from Node's pool: a Buffer smaller than half
- * the pool, on an ArrayBuffer of the pool's size (Node 20 cannot say which buffers it pools).
- */
-export function isPooledBuffer(value: unknown): value is Buffer {
-  return isExactBuffer(value) && (value as Buffer).buffer.byteLength === Buffer.poolSize && (value as Buffer).byteLength < Buffer.poolSize >>> 1
-}
-
 function makeView(type: number, buffer: ArrayBuffer, byteOffset: number, byteLength: number): ArrayBufferView {
   const Ctor = VIEW_TYPES[type]!
   if (Ctor === Buffer) return Buffer.from(buffer, byteOffset, byteLength)

@@ -29,6 +29,12 @@ export interface ErrorRecord {
 /** The longest description of a thrown non-Error that goes into a message. */
 const MAX_DESCRIPTION = 1000
 
+/** `text` cut to at most `length` code units, never between the two halves of a surrogate pair. */
+function cutAt(text: string, length: number): string {
+  const code = text.charCodeAt(length - 1)
+  return text.slice(0, code >= 0xd800 && code < 0xdc00 ? length - 1 : length)
+}
+
 function cloneable(value: unknown): unknown {
   try {
     v8.serialize(value)
@@ -55,7 +61,7 @@ export function toErrorRecord(thrown: unknown, depth = 0): ErrorRecord {
             ? inspect(thrown, { depth: 2, breakLength: Infinity, maxArrayLength: 10, maxStringLength: 200 })
             : String(thrown)
       // An object of many keys would make a message of tens of kilobytes; error.value keeps it all.
-      if (description.length > MAX_DESCRIPTION) description = `${description.slice(0, MAX_DESCRIPTION)}…`
+      if (description.length > MAX_DESCRIPTION) description = `${cutAt(description, MAX_DESCRIPTION)}…`
     } catch {
       description = Object.prototype.toString.call(thrown)
     }

@@ -24,6 +24,10 @@ const LEFT_OUT = new Map<string, boolean>([
   ['--check', false],
   ['--input-type', true], // refused by Node beside a script file
   ['--run', true],
+  // A snapshot's main function runs instead of the script.
+  ['--snapshot-blob', true],
+  ['--build-snapshot', false],
+  ['--build-snapshot-config', true],
   // The test runner and watch mode run and restart the user's files.
   ['--test', false],
   ['--test-only', false],
@@ -74,31 +78,30 @@ export function inheritableExecArgv(execArgv: readonly string[]): string[] {
 
 /**
  * `NODE_OPTIONS` without the same options (a child inherits the environment too), or the value
- * itself when it has none of them. Words are split as Node splits them: on spaces, with double
- * quotes around a word that holds spaces and `\` escaping the next character inside them.
+ * itself when it has none of them. Words are split as Node 20 splits them: on spaces only (a tab
+ * is part of a word), with double quotes around a word that holds spaces, `\` escaping the next
+ * character inside them, and no word made of nothing (`""`).
  */
 export function inheritableNodeOptions(value: string): string {
   const words = splitNodeOptions(value)
   const kept = inheritableExecArgv(words)
   if (kept.length === words.length) return value
-  return kept.map((word) => (/[\s"\\]/.test(word) ? `"${word.replace(/["\\]/g, '\\$&')}"` : word)).join(' ')
+  return kept.map((word) => (/[ "\\]/.test(word) ? `"${word.replace(/["\\]/g, '\\$&')}"` : word)).join(' ')
 }
 
 function splitNodeOptions(value: string): string[] {
   const words: string[] = []
-  let word: string | null = null
+  let word = ''
   let quoted = false
   for (let i = 0; i < value.length; i++) {
     const c = value[i]!
-    if (quoted && c === '\\' && i + 1 < value.length) word = (word ?? '') + value[++i]
-    else if (c === '"') {
-      quoted = !quoted
-      word ??= ''
-    } else if (!quoted && /\s/.test(c)) {
-      if (word !== null) words.push(word)
-      word = null
-    } else word = (word ?? '') + c
+    if (quoted && c === '\\' && i + 1 < value.length) word += value[++i]
+    else if (c === '"') quoted = !quoted
+    else if (!quoted && c === ' ') {
+      if (word !== '') words.push(word)
+      word = ''
+    } else word += c
   }
-  if (word !== null) words.push(word)
+  if (word !== '') words.push(word)
   return words
 }

@@ -5,7 +5,7 @@
 
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads'
 
-import { decode, encodeTransfer, isExactBuffer, isPooledBuffer } from './codec'
+import { decode, encodeTransfer, isExactBuffer } from './codec'
 
 /**
  * What a worker posts: its sequence number, then either a lone moved buffer or view, itself (and
@@ -22,12 +22,7 @@ const STRING_BYTES = 64 << 10
 /** The message that moves `value` back, moving `transfer`, and what to transfer with it (in the worker). */
 export function portedMessage(sequence: number, value: unknown, transfer: ArrayBuffer[]): { message: PortedMessage; transferList: ArrayBuffer[] } {
   if (transfer.length === 1 && (value === transfer[0] || (ArrayBuffer.isView(value) && value.buffer === transfer[0]))) {
-    if (isPooledBuffer(value)) {
-      // Its ArrayBuffer is Node's pool, shared with this worker's other small Buffers (other
-      // tasks' data among them), which Node clones whole rather than detach: send its bytes alone.
-      const own = new Uint8Array(value)
-      return { message: [sequence, own, true], transferList: [own.buffer] }
-    }
+    if (isExactBuffer(value) && (value as Buffer).byteLength < (value as Buffer).buffer.byteLength) return bufferWindow(sequence, value as Buffer, transfer[0]!)
     // The usual case, move(tensor), as cheap as postMessage makes it.
     return { message: [sequence, value as ArrayBuffer | ArrayBufferView, isExactBuffer(value)], transferList: transfer }
   }
@@ -38,6 +33,28 @@ export function portedMessage(sequence: number, value: unknown, transfer: ArrayB
   if (encoded.length <= STRING_BYTES) return { message: [sequence, encoded.toString('latin1'), transfer], transferList: transfer }
   const own = encoded.byteOffset === 0 && encoded.buffer.byteLength === encoded.length ? encoded : Uint8Array.from(encoded)
   return { message: [sequence, own, transfer], transferList: [...transfer, own.buffer as ArrayBuffer] }
+}
+
+/**
+ * A Buffer over part of its ArrayBuffer may be a small one from Node's pool, shared with this
+ * worker's other small Buffers (other tasks' data among them), which Node cannot detach: posted,
+ * it would be cloned whole. Node 20 cannot say which buffers are pooled, but moving one shows it:
+ * the structured clone detaches any other (the move wanted anyway) and copies the pool, leaving
+ * it attached (Node 21+ throws instead). A pooled Buffer then crosses as its own bytes alone.
+ */
+function bufferWindow(sequence: number, value: Buffer, buffer: ArrayBuffer): { message: PortedMessage; transferList: ArrayBuffer[] } {
+  const { byteOffset, byteLength } = value
+  let moved: ArrayBuffer | null = null
+  try {
+    moved = structuredClone(buffer, { transfer: [buffer] })
+  } catch {
+    // untransferable (Node 21+)
+  }
+  if (moved !== null && buffer.byteLength === 0) {
+    return { message: [sequence, new Uint8Array(moved, byteOffset, byteLength), true], transferList: [moved] }
+  }
+  const own = new Uint8Array(value)
+  return { message: [sequence, own, true], transferList: [own.buffer] }
 }
 
 /** The value a ported message carries (in the producer). */

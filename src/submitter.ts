@@ -1,7 +1,7 @@
 // Turns the user's task arguments into engine tasks: validateArgs, cloning, batched submission.
 // A rejected argument never stops the others; the call reports it afterwards.
 
-import { ByteWriter, encodeTransfer, isPooledBuffer } from './codec'
+import { ByteWriter, encodeTransfer } from './codec'
 import { describeValue } from './describe'
 import { ErrorCode, fromNative, QdmpError, type QdmpErrorCode, QdmpTypeError } from './errors'
 import type { Logger } from './logger'
@@ -69,9 +69,6 @@ export class Submitter<A> {
   offerMoved(args: A, transfer: readonly ArrayBuffer[]): Offered {
     const rejected: RejectedArgument[] = []
     if (!this.#validate(args, 0, rejected)) return rejected.length > 0 ? { rejected: rejected[0]! } : { discarded: true }
-    // Node's pool cannot be detached, and is shared with this thread's other small Buffers: a
-    // pooled Buffer is copied, its own bytes alone, rather than its whole pool.
-    if (transfer.length === 1 && isPooledBuffer(args) && args.buffer === transfer[0]) return this.offerMoved(args, [])
     let bytes: Buffer
     const pins = this.#pins
     try {
