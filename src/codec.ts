@@ -273,7 +273,8 @@ export class ByteWriter {
           break
         }
         // A subclass crosses as its base type, as the serializer would send it. Views of shared
-        // memory are copied, by both paths.
+        // memory are copied, by both paths. isView first: it keeps the type lookup (about 35 ns)
+        // off every plain object's path.
         const type = ArrayBuffer.isView(value) ? viewType(value) : -1
         if (type >= 0) {
           const view = value as ArrayBufferView
