@@ -1,5 +1,5 @@
-// The lists of buffers to move rather than copy, as `run({ transfer })` and `move()` take them:
-// ArrayBuffers or views of them, each buffer once.
+// The buffers to move rather than copy: the lists `run({ transfer })` and `move()` take
+// (ArrayBuffers or views of them, each buffer once), and how one is moved.
 
 import { describeValue } from './describe'
 import { ErrorCode, QdmpTypeError } from './errors'
@@ -21,4 +21,20 @@ export function bufferList(items: unknown, what: string): ArrayBuffer[] {
     buffers.add(buffer)
   }
   return [...buffers]
+}
+
+/**
+ * Moves `buffer`'s memory into a new ArrayBuffer, detaching `buffer`, as `postMessage` would. A
+ * buffer that cannot be detached (Node's pool under small Buffers, WebAssembly memory) is copied
+ * whole instead, and `detached` is false: Node 20 clones such a buffer (which is also the only way
+ * to tell one there), Node 21+ refuses it. `transfer()` (Node 22+) is cheaper than a clone.
+ */
+export function detach(buffer: ArrayBuffer): { buffer: ArrayBuffer; detached: boolean } {
+  const transfer = (buffer as ArrayBuffer & { transfer?: () => ArrayBuffer }).transfer
+  try {
+    const moved = typeof transfer === 'function' ? transfer.call(buffer) : structuredClone(buffer, { transfer: [buffer] })
+    return { buffer: moved, detached: buffer.byteLength === 0 }
+  } catch {
+    return { buffer: buffer.slice(0), detached: false }
+  }
 }

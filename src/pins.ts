@@ -11,6 +11,7 @@
 // keeps the bytes where they are, so the address the workers view stays valid; the producer
 // decodes its own copies of the bytes, through the native core.
 
+import { detach } from './buffer-list'
 import { Keeper, type Lot } from './keeper'
 import type { Logger } from './logger'
 import { NativePool } from './native'
@@ -27,22 +28,6 @@ interface Parked {
   readonly address: number
   readonly length: number
   readonly lot: Lot | null
-}
-
-type Transferable = ArrayBuffer & { transfer?: () => ArrayBuffer }
-
-/**
- * A new ArrayBuffer owning `buffer`'s memory, `buffer` detached; a copy instead for a buffer that
- * cannot be detached (Node's pooled small Buffers, WebAssembly memory), which Node clones rather
- * than transfers. `transfer()` (Node 22+) is cheaper.
- */
-function detachInto(buffer: Transferable): ArrayBuffer {
-  if (typeof buffer.transfer !== 'function') return structuredClone(buffer, { transfer: [buffer] })
-  try {
-    return buffer.transfer()
-  } catch {
-    return buffer.slice(0) // Node 21+ refuses to detach such buffers; Node 20 clones them
-  }
 }
 
 export class Pins {
@@ -64,7 +49,7 @@ export class Pins {
    * copied) and pins it.
    */
   moveIn(buffer: ArrayBuffer): PinnedBuffer {
-    const moved = detachInto(buffer)
+    const moved = detach(buffer).buffer
     const length = moved.byteLength
     const address = NativePool.addressOf(moved)
     const pin = this.#next

@@ -5,6 +5,7 @@
 
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads'
 
+import { detach } from './buffer-list'
 import { decode, encodeTransfer, isExactBuffer } from './codec'
 
 /**
@@ -38,22 +39,14 @@ export function portedMessage(sequence: number, value: unknown, transfer: ArrayB
 /**
  * A Buffer over part of its ArrayBuffer may be a small one from Node's pool, shared with this
  * worker's other small Buffers (other tasks' data among them), which Node cannot detach: posted,
- * it would be cloned whole. Node 20 cannot say which buffers are pooled, but moving one shows it:
- * the structured clone detaches any other (the move wanted anyway) and copies the pool, leaving
- * it attached (Node 21+ throws instead). A pooled Buffer then crosses as its own bytes alone.
+ * it would be cloned whole. Node 20 cannot say which buffers are pooled, but moving one shows it
+ * (`detach`), and the move was wanted anyway. A pooled Buffer then crosses as its own bytes alone.
  */
 function bufferWindow(sequence: number, value: Buffer, buffer: ArrayBuffer): { message: PortedMessage; transferList: ArrayBuffer[] } {
   const { byteOffset, byteLength } = value
-  let moved: ArrayBuffer | null = null
-  try {
-    moved = structuredClone(buffer, { transfer: [buffer] })
-  } catch {
-    // untransferable (Node 21+)
-  }
-  if (moved !== null && buffer.byteLength === 0) {
-    return { message: [sequence, new Uint8Array(moved, byteOffset, byteLength), true], transferList: [moved] }
-  }
-  const own = new Uint8Array(value)
+  const moved = detach(buffer)
+  if (moved.detached) return { message: [sequence, new Uint8Array(moved.buffer, byteOffset, byteLength), true], transferList: [moved.buffer] }
+  const own = new Uint8Array(moved.buffer, byteOffset, byteLength).slice()
   return { message: [sequence, own, true], transferList: [own.buffer] }
 }
 
