@@ -45,6 +45,15 @@ pub(crate) enum Take {
     Retire,
 }
 
+/// What [`State::take`] will do for a worker, decided before anything changes.
+enum Offer {
+    Task,
+    Nothing,
+    Retire,
+    /// Nothing queued, and the worker has been idle past the idle timeout: it retires.
+    IdleTooLong,
+}
+
 /// A task running on a worker, as reported by [`State::running_tasks`].
 #[derive(Debug, Clone)]
 pub struct RunningTask {
@@ -226,43 +235,68 @@ impl State {
 
     /// Gives `worker` the oldest queued task, or tells it to wait or to retire.
     pub fn take(&mut self, worker: WorkerId, now: Instant) -> Take {
+        if let Some(rec) = self.workers.get_mut(&worker) {
+            if !rec.started {
+                rec.started = true;
+                rec.last_active = now;
+            }
+        }
+        match self.offer_for(worker, now) {
+            Offer::Retire => Take::Retire,
+            Offer::Nothing => Take::Empty,
+            Offer::IdleTooLong => {
+                if let Some(rec) = self.workers.get_mut(&worker) {
+                    rec.retired = true;
+                    rec.idle_exit = true;
+                }
+                Take::Retire
+            }
+            Offer::Task => {
+                let Some((id, args, attachments)) =
+                    self.pop_queued(TaskState::Running { worker, since: now })
+                else {
+                    return Take::Empty;
+                };
+                if let Some(rec) = self.workers.get_mut(&worker) {
+                    rec.running = Some(id);
+                    rec.last_active = now;
+                }
+                Take::Task(id, args, attachments)
+            }
+        }
+    }
+
+    /// Whether [`State::take`] would give `worker` something now (a task, or retirement),
+    /// without giving it: for a worker whose readiness costs a system call to check, only worth
+    /// checking when there is something to hand it.
+    pub fn has_offer(&self, worker: WorkerId, now: Instant) -> bool {
+        !matches!(self.offer_for(worker, now), Offer::Nothing)
+    }
+
+    /// What the queue has for `worker`; [`State::take`] carries it out.
+    fn offer_for(&self, worker: WorkerId, now: Instant) -> Offer {
         let stopping = matches!(self.phase, Phase::Stopping { .. } | Phase::Stopped);
-        let Some(rec) = self.workers.get_mut(&worker) else {
-            return Take::Retire;
+        let Some(rec) = self.workers.get(&worker) else {
+            return Offer::Retire;
         };
         // A worker asking for work while still holding a task broke the protocol; retiring it makes
         // its exit settle that task (as WorkerExited) instead of overwriting and losing it.
         if rec.retired || stopping || rec.running.is_some() || !rec.held.is_empty() {
-            return Take::Retire;
-        }
-        if !rec.started {
-            rec.started = true;
-            rec.last_active = now;
+            return Offer::Retire;
         }
         if self.phase != Phase::Running {
-            return Take::Empty;
+            return Offer::Nothing;
         }
-        if let Some((id, args, attachments)) =
-            self.pop_queued(TaskState::Running { worker, since: now })
-        {
-            // `pop_queued` cannot reach `rec` through `self`: look it up again.
-            if let Some(rec) = self.workers.get_mut(&worker) {
-                rec.running = Some(id);
-                rec.last_active = now;
-            }
-            return Take::Task(id, args, attachments);
+        // `pending` counts the queued tasks exactly (the queue also keeps ids it will skip).
+        if self.stats.pending > 0 {
+            return Offer::Task;
         }
-        let Some(rec) = self.workers.get_mut(&worker) else {
-            return Take::Retire;
-        };
-        if let Some(idle) = self.config.idle_timeout {
-            if now >= rec.last_active + idle {
-                rec.retired = true;
-                rec.idle_exit = true;
-                return Take::Retire;
-            }
+        // A worker that never asked before counts as active from now (take() records it).
+        let last_active = if rec.started { rec.last_active } else { now };
+        match self.config.idle_timeout {
+            Some(idle) if now >= last_active + idle => Offer::IdleTooLong,
+            _ => Offer::Nothing,
         }
-        Take::Empty
     }
 
     /// Takes the oldest queued task out of the queue into `state` (handed to a worker) and returns

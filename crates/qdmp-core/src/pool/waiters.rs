@@ -4,8 +4,10 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
+use std::time::Instant;
 
 use super::Pool;
+use crate::worker::WorkerId;
 
 /// A worker waiting for work outside the engine's threads.
 pub trait Waiter: Send + Sync {
@@ -22,6 +24,12 @@ impl Pool {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(waiter);
+    }
+
+    /// Whether `worker`, asking for work now, would get a task or be retired (without giving it
+    /// either): lets a waiter skip costly checks of its own when nothing is there for it.
+    pub(crate) fn has_offer(&self, worker: WorkerId) -> bool {
+        self.lock().state.has_offer(worker, Instant::now())
     }
 
     /// Serves the waiters after anything that queues work or retires workers. Cheap when none
@@ -71,5 +79,57 @@ impl Pool {
                 .extend(still);
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::worker::Step;
+    use crate::{Config, Payload, Pool};
+
+    /// `has_offer` must say what `next` then does: a waiter skips its checks on its word.
+    fn agrees(pool: &Pool, worker: crate::WorkerId) -> Step {
+        let offered = pool.has_offer(worker);
+        let step = pool.next(worker, None, Duration::ZERO);
+        assert_eq!(
+            offered,
+            !matches!(step, Step::Idle),
+            "has_offer said {offered}, next gave {step:?}"
+        );
+        step
+    }
+
+    #[test]
+    fn has_offer_says_what_next_does() {
+        let pool = Pool::new(Config {
+            idle_timeout: Some(Duration::from_millis(50)),
+            ..Config::default()
+        });
+        pool.start().unwrap();
+        let w = pool.register_worker(0).unwrap();
+        assert!(matches!(agrees(&pool, w), Step::Idle)); // nothing queued
+        pool.submit(vec![Payload::new(b"a")], 1).unwrap();
+        let Step::Task { id, .. } = agrees(&pool, w) else {
+            panic!("expected a task")
+        };
+        let other = pool.register_worker(1).unwrap();
+        assert!(matches!(agrees(&pool, other), Step::Idle));
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(matches!(agrees(&pool, other), Step::Retire)); // idle past the timeout
+        let finished = crate::Finished {
+            task: id,
+            outcome: crate::Outcome::Value(b"ok".to_vec()),
+        };
+        assert!(matches!(
+            pool.next(w, Some(finished), Duration::ZERO),
+            Step::Idle
+        ));
+        assert!(pool.retire_worker(w));
+        assert!(matches!(agrees(&pool, w), Step::Retire));
+        let third = pool.register_worker(2).unwrap();
+        pool.stop(false);
+        assert!(matches!(agrees(&pool, third), Step::Retire));
     }
 }

@@ -189,6 +189,11 @@ impl Link {
         if !inner.waiting || inner.gone {
             return;
         }
+        // Most looks find nothing (every waiting child is looked at whenever a task is queued):
+        // those cost no system call.
+        if !pool.has_offer(self.worker) {
+            return;
+        }
         // A child that died waiting (its exit not reported yet) must not be handed a task: it
         // would fail as if it had run, with an attempt counted. It stays queued for another.
         if os::hung_up(inner.socket.as_raw_fd()) {
