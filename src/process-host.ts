@@ -82,7 +82,7 @@ function readChannel(channel: ChildChannelType, child: ChildProcess, collect: ()
     if (fed !== FeedResult.Fed) collect()
     return true
   }
-  // Node has taken `onread` in the Socket constructor since 12.2; the @types/node in use types
+  // Node has taken `onread` in the Socket constructor since 12.10; the @types/node in use types
   // it only on connect().
   const options: SocketConstructorOpts & { onread: OnReadOpts } = {
     fd: channel.readerFd,

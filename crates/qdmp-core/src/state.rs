@@ -78,7 +78,8 @@ pub(crate) struct State {
     /// Every accepted task not yet finished by a decision (or a cancellation).
     pub(crate) tasks: IdMap<Task>,
     /// Ids of queued tasks, oldest first. Invariant: every `Queued` task is here once; ids of
-    /// tasks cancelled while queued stay until a worker's take skips them.
+    /// tasks cancelled while queued stay until a worker's take skips them, or finds nothing
+    /// queued and drops them all.
     queue: VecDeque<TaskId>,
     /// Outcomes not yet drained, in completion order, with the slot that produced them.
     /// Invariant: holds exactly the `Done` tasks.
@@ -235,13 +236,21 @@ impl State {
 
     /// Gives `worker` the oldest queued task, or tells it to wait or to retire.
     pub fn take(&mut self, worker: WorkerId, now: Instant) -> Take {
+        let offer = self.offer_for(worker, now);
+        if matches!(offer, Offer::Retire) {
+            return Take::Retire;
+        }
         if let Some(rec) = self.workers.get_mut(&worker) {
             if !rec.started {
                 rec.started = true;
                 rec.last_active = now;
             }
         }
-        match self.offer_for(worker, now) {
+        if self.stats.pending == 0 {
+            // Only ids of cancelled tasks are left: drop them now rather than hold them while idle.
+            self.queue.clear();
+        }
+        match offer {
             Offer::Retire => Take::Retire,
             Offer::Nothing => Take::Empty,
             Offer::IdleTooLong => {
@@ -255,6 +264,8 @@ impl State {
                 let Some((id, args, attachments)) =
                     self.pop_queued(TaskState::Running { worker, since: now })
                 else {
+                    // `pending` said a task was queued: the counters and the queue disagree.
+                    debug_assert!(false, "pending > 0 with no queued task");
                     return Take::Empty;
                 };
                 if let Some(rec) = self.workers.get_mut(&worker) {
@@ -268,7 +279,8 @@ impl State {
 
     /// Whether [`State::take`] would give `worker` something now (a task, or retirement),
     /// without giving it: for a worker whose readiness costs a system call to check, only worth
-    /// checking when there is something to hand it.
+    /// checking when there is something to hand it. A wrong `true` costs a needless check; a
+    /// wrong `false` would leave the worker waiting with work queued, so it must never happen.
     pub fn has_offer(&self, worker: WorkerId, now: Instant) -> bool {
         !matches!(self.offer_for(worker, now), Offer::Nothing)
     }

@@ -132,4 +132,27 @@ mod tests {
         pool.stop(false);
         assert!(matches!(agrees(&pool, third), Step::Retire));
     }
+
+    #[test]
+    fn has_offer_counts_a_first_ask_as_activity_and_skips_cancelled_tasks() {
+        let pool = Pool::new(Config {
+            idle_timeout: Some(Duration::from_millis(30)),
+            ..Config::default()
+        });
+        let early = pool.register_worker(0).unwrap();
+        assert!(matches!(agrees(&pool, early), Step::Idle)); // not started: nothing yet
+        pool.start().unwrap();
+        // Registered long before its first ask: the ask itself is its first activity.
+        let late = pool.register_worker(1).unwrap();
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(matches!(agrees(&pool, late), Step::Idle));
+        // A task cancelled while queued leaves its id in the queue, not a task to hand out.
+        let ids: Vec<_> = pool.submit(vec![Payload::new(b"x")], 1).unwrap().collect();
+        pool.cancel(&ids, false);
+        assert!(matches!(agrees(&pool, late), Step::Idle));
+        // Asking for work while running a task breaks the protocol: the worker is retired.
+        pool.submit(vec![Payload::new(b"y")], 1).unwrap();
+        assert!(matches!(agrees(&pool, late), Step::Task { .. }));
+        assert!(matches!(agrees(&pool, late), Step::Retire));
+    }
 }
