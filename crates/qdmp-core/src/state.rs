@@ -237,13 +237,13 @@ impl State {
     /// Gives `worker` the oldest queued task, or tells it to wait or to retire.
     pub fn take(&mut self, worker: WorkerId, now: Instant) -> Take {
         let offer = self.offer_for(worker, now);
-        if matches!(offer, Offer::Retire) {
-            return Take::Retire;
-        }
-        if let Some(rec) = self.workers.get_mut(&worker) {
-            if !rec.started {
-                rec.started = true;
-                rec.last_active = now;
+        if !matches!(offer, Offer::Retire) {
+            // A worker's first ask counts as activity (a retired or misbehaving one's does not).
+            if let Some(rec) = self.workers.get_mut(&worker) {
+                if !rec.started {
+                    rec.started = true;
+                    rec.last_active = now;
+                }
             }
         }
         if self.stats.pending == 0 {
