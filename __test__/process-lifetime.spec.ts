@@ -56,6 +56,24 @@ test('an idle ProcessPoolHandler does not keep Node alive even without stop()', 
   t.is(run.stdout.trim(), '[[5],[]]')
 })
 
+test('stop() settles, and the process stays alive for it, when a worker process\'s channel ends after its exit', (t) => {
+  // The worker's own child holds the channel for half a second after the worker exits on stop():
+  // the producer must wait for that end (what the worker wrote counts) without the process
+  // running out of things to keep it alive, which used to end it silently, stop() unsettled.
+  if (process.platform !== 'linux') return t.pass('the fixture finds its sockets through /proc')
+  const script = `
+    const { ProcessPoolHandler } = await import(${JSON.stringify(dist)})
+    const handler = new ProcessPoolHandler(${JSON.stringify(fixture('holds-channel.mjs'))}, { execArgv: [] })
+    await handler.start(1)
+    const results = await Promise.all([1, 2, 3].map((x) => handler.run(x)))
+    await handler.stop()
+    console.log(JSON.stringify(results))
+  `
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 })
+  t.is(run.status, 0, run.stderr)
+  t.is(run.stdout.trim(), '[2,4,6]', 'stop() settled before the process ended')
+})
+
 test('a task that writes to file descriptor 3 in a worker process writes into nothing, not into the engine channel', async (t) => {
   const { ProcessPoolHandler } = (await import(dist)) as typeof import('../dist/index.js')
   // Some tools log to fd 3 by convention; in a worker process it must not reach the producer.

@@ -106,9 +106,12 @@ async function exitAfterDrain(child: ChildProcess, channel: ChildChannelType, so
   const drained = new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())))
   const exit = await exitOf(child)
   let timer: NodeJS.Timeout | undefined
+  // The timer keeps this process alive until the socket is drained: once the child has exited,
+  // nothing else may (its handle is closed and the socket is unref'd), and the end of the socket
+  // can come after the exit, with outcomes or a stop() still waiting on it. Unref'd, the process
+  // could end there, silently, with a stop() or a task never settled.
   const late = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, DRAIN_AFTER_EXIT_MS)
-    timer.unref()
   })
   await Promise.race([drained, late])
   clearTimeout(timer)
