@@ -4,7 +4,7 @@
 // rounds.
 import { fileURLToPath } from 'node:url'
 
-import { log, median, percentile, ROUNDS } from './harness.mjs'
+import { closeWithin, log, median, percentile, ROUNDS } from './harness.mjs'
 import { processPools, threadPools } from './pools.mjs'
 
 const CALLS = Number(process.env.QDMP_BENCH_CALLS ?? 5_000)
@@ -35,12 +35,7 @@ export async function measureLatency(pools) {
       log(`  round ${round}/${ROUNDS}  ${o.pool.name.padEnd(30)} median ${median(times).toFixed(1)} µs  p99 ${percentile(times, 99).toFixed(1)} µs`)
     }
   }
-  // Logged one by one: one full run ended here with Node's exit code 13 (a close that never
-  // settled, with nothing left to keep the process alive), and a recurrence should name the pool.
-  for (const o of opened) {
-    log(`  closing ${o.pool.name}`)
-    await o.pool.close()
-  }
+  for (const o of opened) await closeWithin(o.pool.name, o.pool.close)
   return opened.map((o) => ({
     key: o.key,
     name: o.pool.name,

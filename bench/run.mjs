@@ -5,7 +5,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os'
 
 import { drawChart } from './chart.mjs'
 import { runCpu } from './cpu.mjs'
-import { log, ROUNDS } from './harness.mjs'
+import { log, ROUNDS, unclosedPools } from './harness.mjs'
 import { runProcessLatency, runLatency } from './latency.mjs'
 import { runPayload } from './payload.mjs'
 import { runStream } from './stream.mjs'
@@ -46,4 +46,10 @@ if (wanted.length === 0) {
   const chart = new URL('./chart.svg', import.meta.url)
   writeFileSync(chart, drawChart(sections, caption))
   log(`\nchart written to bench/chart.svg`)
+}
+const unclosed = unclosedPools()
+if (unclosed.length > 0) {
+  // Their workers may still hold the event loop; the report is out, so the run ends here.
+  log(`\nnot closed: ${unclosed.join(', ')}; exiting`)
+  process.exit(0)
 }
