@@ -1,7 +1,9 @@
 // Runs benchmark cases in interleaved rounds (so machine noise hits every case alike) and
 // reports medians and ratios against a baseline measured in the same run.
 
-export const ROUNDS = Number(process.env.QDMP_BENCH_ROUNDS ?? 5)
+// Nine: on this shared 2-core machine the medians of five moved a ratio by up to 0.1 from one
+// full run to the next, enough to put a target on either side of its line.
+export const ROUNDS = Number(process.env.QDMP_BENCH_ROUNDS ?? 9)
 export const log = (...parts) => console.error(...parts)
 
 /** Median of a list of numbers. */
