@@ -94,6 +94,8 @@ pub(crate) struct State {
     wake_at: Option<Instant>,
     /// Whether a timer thread delivers deferred wake-ups (else none is deferred).
     defers: bool,
+    /// When the last outcome was recorded: an outcome long after it is not deferred.
+    last_outcome: Option<Instant>,
     /// The producer waits for room in the bounded queue: tell it when a worker makes some.
     room_wanted: bool,
     /// Room opened since the producer asked; it learns of it through the notifier.
@@ -120,6 +122,7 @@ impl State {
             notified: false,
             wake_at: None,
             defers: false,
+            last_outcome: None,
             room_wanted: false,
             room_ready: false,
             stats: Stats::default(),

@@ -58,10 +58,37 @@ fn outcomes_share_a_wake_up_while_the_queue_is_deep_and_it_comes_within_the_defe
     }
     assert_eq!(rings.load(Ordering::SeqCst), 1, "one wake-up for both");
     assert!(
-        reported.elapsed() >= Duration::from_millis(2),
-        "deferred, by the deferral"
+        reported.elapsed() >= Duration::from_millis(10),
+        "deferred, by the deferral (10 ms)"
     );
     assert_eq!(pool.drain(usize::MAX).len(), 2);
+}
+
+#[test]
+fn an_outcome_long_after_the_last_wakes_the_producer_at_once_though_the_queue_is_deep() {
+    let (pool, rings) = started(Config::default());
+    let worker = pool.register_worker(0).unwrap();
+    submit(&pool, 20);
+    let first = take(&pool, worker, None);
+    let second = take(&pool, worker, Some(first));
+    assert_eq!(rings.load(Ordering::SeqCst), 0, "the first outcome waits");
+    let reported = Instant::now();
+    while rings.load(Ordering::SeqCst) == 0 {
+        assert!(
+            reported.elapsed() < Duration::from_secs(1),
+            "the deferred wake-up never came"
+        );
+        thread::sleep(Duration::from_micros(200));
+    }
+    assert_eq!(pool.drain(usize::MAX).len(), 1);
+    // A task slower than the deferral: nothing would share its outcome's wake-up.
+    thread::sleep(Duration::from_millis(11).saturating_sub(reported.elapsed()));
+    take(&pool, worker, Some(second));
+    assert_eq!(
+        rings.load(Ordering::SeqCst),
+        2,
+        "woken in the worker's own call, not held back"
+    );
 }
 
 #[test]
