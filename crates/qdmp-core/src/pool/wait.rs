@@ -31,9 +31,9 @@ impl Pool {
                 found = true;
                 break;
             }
-            for _ in 0..32 {
-                std::hint::spin_loop();
-            }
+            // The producer, woken by this worker's last outcome, may have been put on this
+            // worker's CPU: a plain spin would keep it from running until the spin ends.
+            std::thread::yield_now();
         }
         self.shared.spinning.store(false, Ordering::Release);
         self.shared.spin.spun(found);

@@ -150,7 +150,10 @@ impl<S: Read + Write + AsRawFd> RemoteWorker<S> {
                     found = true;
                     break;
                 }
-                std::hint::spin_loop();
+                // The kernel often runs the producer, woken by the outcome just written, on
+                // this child's CPU, even with the other CPU idle: a plain spin would keep it
+                // from running (and answering) until the spin ends. Yielding lets it run.
+                std::thread::yield_now();
             }
             self.spin.spun(found);
             if found {
