@@ -39,6 +39,17 @@ fn take(pool: &Pool, worker: WorkerId, finished: Option<TaskId>) -> TaskId {
     }
 }
 
+/// Waits (at most a second after `since`) for the timer to deliver a deferred wake-up.
+fn wait_for_deferred_wake_up(rings: &AtomicUsize, since: Instant) {
+    while rings.load(Ordering::SeqCst) == 0 {
+        assert!(
+            since.elapsed() < Duration::from_secs(1),
+            "the deferred wake-up never came"
+        );
+        thread::sleep(Duration::from_micros(200));
+    }
+}
+
 #[test]
 fn outcomes_share_a_wake_up_while_the_queue_is_deep_and_it_comes_within_the_deferral() {
     let (pool, rings) = started(Config::default());
@@ -49,13 +60,7 @@ fn outcomes_share_a_wake_up_while_the_queue_is_deep_and_it_comes_within_the_defe
     let second = take(&pool, worker, Some(first));
     take(&pool, worker, Some(second));
     assert_eq!(rings.load(Ordering::SeqCst), 0, "not woken per outcome");
-    while rings.load(Ordering::SeqCst) == 0 {
-        assert!(
-            reported.elapsed() < Duration::from_secs(1),
-            "the deferred wake-up never came"
-        );
-        thread::sleep(Duration::from_micros(200));
-    }
+    wait_for_deferred_wake_up(&rings, reported);
     assert_eq!(rings.load(Ordering::SeqCst), 1, "one wake-up for both");
     assert!(
         reported.elapsed() >= Duration::from_millis(10),
@@ -73,13 +78,7 @@ fn an_outcome_long_after_the_last_wakes_the_producer_at_once_though_the_queue_is
     let second = take(&pool, worker, Some(first));
     assert_eq!(rings.load(Ordering::SeqCst), 0, "the first outcome waits");
     let reported = Instant::now();
-    while rings.load(Ordering::SeqCst) == 0 {
-        assert!(
-            reported.elapsed() < Duration::from_secs(1),
-            "the deferred wake-up never came"
-        );
-        thread::sleep(Duration::from_micros(200));
-    }
+    wait_for_deferred_wake_up(&rings, reported);
     assert_eq!(pool.drain(usize::MAX).len(), 1);
     // A task slower than the deferral: nothing would share its outcome's wake-up.
     thread::sleep(Duration::from_millis(11).saturating_sub(reported.elapsed()));
