@@ -64,8 +64,8 @@ const pack = (dir) => {
 const mainTarball = pack(stage)
 const platformTarball = pack(join(stage, 'npm', platform))
 
-// 2. A fresh project: no cargo, no network (--offline: only npm's cache, which holds @types/node
-// from this checkout's install), no NODE_PATH, nothing of the source tree. Directories holding
+// 2. A fresh project: no cargo, no network (--offline: only npm's cache), no NODE_PATH, nothing of
+// the source tree. Directories holding
 // cargo leave PATH (~/.cargo/bin); one that also holds the shell or node (/usr/bin, when cargo
 // came from the system's packages) stays, behind a `cargo` that always fails.
 const nodeDir = dirname(process.execPath)
@@ -87,8 +87,12 @@ function project(name, packages) {
   return dir
 }
 
-const typesVersion = JSON.parse(readFileSync(join(root, 'node_modules', '@types', 'node', 'package.json'), 'utf8')).version
-const consumer = project('consumer', [mainTarball, platformTarball, `@types/node@${typesVersion}`])
+// The consumer's TypeScript check needs Node's types. Installed by name they would need npm's
+// cache to hold their registry metadata, which an install from this checkout's lockfile does not
+// fetch (a fresh machine failed with ENOTCACHED): packed from this checkout's node_modules instead,
+// with the one package they depend on.
+const typesTarballs = ['@types/node', 'undici-types'].map((name) => pack(join(root, 'node_modules', name)))
+const consumer = project('consumer', [mainTarball, platformTarball, ...typesTarballs])
 cpSync(join(root, '__test__', 'fixtures', 'consumers'), consumer, { recursive: true })
 const inProject = (file) => file.startsWith(join(consumer, 'node_modules') + '/')
 
