@@ -1,10 +1,11 @@
 // The Python library's manual tracking of frozen work, done right: the running tasks (never the
 // idle workers) with their real start times, and cancellation that really stops them.
 
-import { decode, type PinResolver } from './codec'
+import { decode } from './codec'
 import { describeValue } from './describe'
 import { ErrorCode, QdmpRangeError, QdmpTypeError } from './errors'
 import type { NativePoolType } from './native'
+import type { PinResolver } from './transfer-codec'
 
 const OWNER = Symbol('qdmp.owner')
 

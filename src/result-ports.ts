@@ -6,7 +6,9 @@
 import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads'
 
 import { detach } from './buffer-list'
-import { decode, encodeTransfer, isExactBuffer } from './codec'
+import { decode } from './codec'
+import { encodeTransfer } from './transfer-codec'
+import { isExactBuffer } from './view-types'
 
 /**
  * What a worker posts: its sequence number, then either a lone moved buffer or view, itself (and

@@ -1,7 +1,8 @@
 // Turns the user's task arguments into engine tasks: validateArgs, cloning, batched submission.
 // A rejected argument never stops the others; the call reports it afterwards.
 
-import { ByteWriter, encodeTransfer } from './codec'
+import { ByteWriter } from './codec'
+import { encodeTransfer } from './transfer-codec'
 import { describeValue } from './describe'
 import { ErrorCode, fromNative, QdmpError, type QdmpErrorCode, QdmpTypeError } from './errors'
 import type { Logger } from './logger'
