@@ -26,6 +26,23 @@ for (const { name, make: Pool, options } of poolKinds) {
     t.like(handler.stats(), { completed: 1, cancelled: 2, pending: 0, running: 0 })
   })
 
+  test(`${name}: tasks whose argument is undefined are cancelled and handed back like any other`, async (t) => {
+    const { file, open } = gate()
+    const handler = new Pool<Job | undefined>(fixture('failures.mjs'), options)
+    await handler.start(1)
+    handler.addTasks([{ kind: 'block', file, value: 1 }, undefined])
+    const controller = new AbortController()
+    const aborted = handler.run(undefined, { signal: controller.signal })
+    await eventually(() => handler.stats().running === 1, 'the first task runs')
+    controller.abort()
+    await t.throwsAsync(aborted, { code: 'ERR_QDMP_ABORTED' } as never)
+    t.like(handler.stats(), { cancelled: 1, pending: 1 })
+    const stopping = handler.stop()
+    open()
+    t.deepEqual((await stopping).unprocessed, [undefined])
+    t.like(handler.stats(), { cancelled: 2, completed: 1 })
+  })
+
   test(`${name}: stop({ force: true }) ends workers at once and returns the running arguments too, with no late result`, async (t) => {
     const handler = new Pool<Job>(fixture('failures.mjs'), options)
     await handler.start(2)

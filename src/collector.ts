@@ -82,6 +82,15 @@ export class Collector<A, R> {
 
   /** Counts reported by the last collect(). */
   readonly counts: Counts = { pending: 0, running: 0, settling: 0, room: Number.POSITIVE_INFINITY }
+  /** `[pending, running, settling, room]`, as currentCounts() last read them. */
+  readonly #countsBuffer = new Float64Array(4)
+
+  /** The engine's counts now, read without collecting anything. */
+  currentCounts(): Counts {
+    const b = this.#countsBuffer
+    this.#native.counts(b)
+    return { pending: b[0]!, running: b[1]!, settling: b[2]!, room: b[3]! }
+  }
 
   /**
    * Settles every waiting outcome, one native round trip per batch: each exchange applies the

@@ -1,13 +1,36 @@
-// Validation of the arguments of start(), processResults() and stop(), with errors that name the
-// bad value.
+// Validation of the calls to a handler: the arguments of start(), processResults() and stop(),
+// with errors that name the bad value, and whether the handler's phase lets tasks be added.
 
 import { availableParallelism } from 'node:os'
 
 import { describeValue } from './describe'
-import { ErrorCode, fromNative, QdmpRangeError, QdmpTypeError } from './errors'
+import { ErrorCode, fromNative, QdmpError, QdmpRangeError, QdmpTypeError } from './errors'
 import type { ProcessResultsOptions, StopOptions } from './handler-types'
 import { NativePool } from './native'
 import { checkSignal } from './single'
+
+/** Where a handler is in its life: started once `running`, startable again once `stopped`. */
+export type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
+
+/**
+ * Throws, saying what to do, unless a handler in `phase` can take tasks from `operation`:
+ * `broken` is set when none of its workers can start.
+ */
+export function checkCanAddTasks(operation: string, phase: Phase, broken: QdmpError | null): void {
+  if (phase === 'running') {
+    if (broken !== null) {
+      throw new QdmpError(broken.code, `${operation} cannot run tasks: no worker can start (${broken.message}); stop the handler, fix the cause and start it again`, {
+        cause: broken,
+      })
+    }
+    return
+  }
+  if (phase === 'idle' || phase === 'starting') {
+    const hint = phase === 'starting' ? 'await the start() call before' : 'call `await handler.start()` before'
+    throw new QdmpError(ErrorCode.NotStarted, `${operation} needs a started handler; ${hint} adding tasks`)
+  }
+  throw new QdmpError(ErrorCode.Stopped, `${operation} cannot add tasks: the handler is ${phase}; call \`await handler.start()\` to use it again`)
+}
 
 /** The worker count `start(workers)` asked for, checked; every core when omitted. */
 export function checkWorkerCount(workers: unknown): number {

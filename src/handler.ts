@@ -4,10 +4,10 @@
 
 import type { Duplex } from 'node:stream'
 
-import { decode } from './codec'
+import { Cancellations } from './cancellations'
 import { Collector, type Counts } from './collector'
-import { ErrorCode, fromNative, QdmpError } from './errors'
-import { checkProcessResultsArgs, checkStopOptions, checkWorkerCount } from './handler-checks'
+import { fromNative, type QdmpError } from './errors'
+import { checkCanAddTasks, checkProcessResultsArgs, checkStopOptions, checkWorkerCount, type Phase } from './handler-checks'
 import type { EngineSettings, HandlerStats, ProcessResultsOptions, ResultOutcome, StopOptions, StopResult } from './handler-types'
 import { type CancelReport, cancelTasks, checkSeconds, type RunningTask, runningTasks } from './inspection'
 import { completeLogger, defaultLogger, type Logger } from './logger'
@@ -25,8 +25,6 @@ import { Submitter } from './submitter'
 import { type ProcessReport, type Spawner, Supervisor } from './supervisor'
 import { checkTargetFile, type TargetSpec } from './target'
 
-type Phase = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
-
 /** The base of every handler. */
 export abstract class Handler<A = any, R = any> {
   readonly #native: NativePoolType
@@ -39,6 +37,7 @@ export abstract class Handler<A = any, R = any> {
   /** The result ports of worker threads, for values moved back (threads only). */
   readonly #ports: ResultPorts | null
   readonly #collector: Collector<A, R>
+  readonly #cancellations: Cancellations<A, R>
   readonly #submitter: Submitter<A>
   /** What run(), submit(), map() and stream() use of this handler. */
   readonly #engine: SingleEngine<A, R>
@@ -77,6 +76,7 @@ export abstract class Handler<A = any, R = any> {
     this.#pins = engine.sharedMemory === true ? new Pins(this.#logger) : null
     this.#ports = engine.sharedMemory === true ? new ResultPorts() : null
     this.#collector = new Collector(this.#native, settings, this.#logger, this.#queue, this.#routes, target.kind === 'source', this.#pins, this.#ports)
+    this.#cancellations = new Cancellations(this.#native, this.#queue, this.#routes, this.#pins)
     this.#submitter = new Submitter(this.#native, settings.validateArgs, this.#logger, this.#pins)
     this.#engine = {
       submitter: this.#submitter,
@@ -86,7 +86,7 @@ export abstract class Handler<A = any, R = any> {
       },
       ensureRunning: (operation) => this.#ensureRunning(operation),
       waitForRoom: (signal) => this.#waitForRoom(signal),
-      cancelQueued: (ids) => void this.#cancel(ids, false),
+      cancelQueued: (ids) => this.#cancel(ids, false),
       cancel: (ids) => this.#cancel(ids, true),
       afterSubmit: () => this.#afterChange(),
     }
@@ -166,22 +166,7 @@ export abstract class Handler<A = any, R = any> {
   }
 
   #ensureRunning(operation: string): void {
-    if (this.#phase === 'running') {
-      if (this.#broken !== null) {
-        throw new QdmpError(this.#broken.code, `${operation} cannot run tasks: no worker can start (${this.#broken.message}); stop the handler, fix the cause and start it again`, {
-          cause: this.#broken,
-        })
-      }
-      return
-    }
-    if (this.#phase === 'idle' || this.#phase === 'starting') {
-      const hint = this.#phase === 'starting' ? 'await the start() call before' : 'call `await handler.start()` before'
-      throw new QdmpError(ErrorCode.NotStarted, `${operation} needs a started handler; ${hint} adding tasks`)
-    }
-    throw new QdmpError(
-      ErrorCode.Stopped,
-      `${operation} cannot add tasks: the handler is ${this.#phase}; call \`await handler.start()\` to use it again`,
-    )
+    checkCanAddTasks(operation, this.#phase, this.#broken)
   }
 
   /**
@@ -319,11 +304,7 @@ export abstract class Handler<A = any, R = any> {
    * settled, or from another handler, are left alone and reported as such.
    */
   cancelProcesses(tasks: Iterable<RunningTask<A>>): CancelReport<A>[] {
-    const reports = cancelTasks<A>(this.#native, this, tasks, this.#pins?.resolve, (id, args, wasRunning) => {
-      this.#queue.finished(id)
-      this.#routes.take(id)?.settle(id, { kind: 'cancelled', args })
-      this.#pins?.finished(id, wasRunning)
-    })
+    const reports = cancelTasks<A>(this, tasks, (ids) => this.#cancellations.cancel(ids, true))
     this.#collect()
     return reports
   }
@@ -399,19 +380,7 @@ export abstract class Handler<A = any, R = any> {
     await this.#supervisor?.stop(this.#forced)
     this.#collect()
     this.#native.close()
-    const batch = this.#native.takeUnprocessed()
-    const unprocessed: A[] = []
-    let start = 0
-    for (let i = 0; i < batch.ids.length; i++) {
-      const id = batch.ids[i]!
-      const args = decode(batch.data, start, batch.ends[i]!, this.#pins?.resolve) as A
-      start = batch.ends[i]!
-      this.#queue.finished(id)
-      // Tasks of run()/map() go back to their caller (rejected as cancelled), not into `unprocessed`.
-      const sink = this.#routes.take(id)
-      if (sink !== undefined) sink.settle(id, { kind: 'cancelled', args })
-      else unprocessed.push(args)
-    }
+    const unprocessed = this.#cancellations.takeUnprocessed()
     this.#native.setNotifier(null)
     // Every worker has exited: no view of a moved buffer is left.
     this.#pins?.clear()
@@ -423,24 +392,11 @@ export abstract class Handler<A = any, R = any> {
     return { unprocessed }
   }
 
-  /** Cancels tasks (running ones too with `running`); returns the ids cancelled. */
-  #cancel(ids: number[], running: boolean): number[] {
-    if (ids.length === 0) return []
-    const result = this.#native.cancel(Float64Array.from(ids), running)
-    const cancelled: number[] = []
-    let start = 0
-    ids.forEach((id, i) => {
-      const end = result.args.ends[i]!
-      if (result.kinds[i]! <= 1) {
-        cancelled.push(id)
-        this.#queue.finished(id)
-        this.#routes.take(id)?.settle(id, { kind: 'cancelled', args: decode(result.args.data, start, end, this.#pins?.resolve) })
-        this.#pins?.finished(id, result.kinds[i] === 1)
-      }
-      start = end
-    })
+  /** Cancels tasks (running ones too with `running`), each settled as cancelled. */
+  #cancel(ids: number[], running: boolean): void {
+    if (ids.length === 0) return
+    this.#cancellations.cancel(ids, running)
     this.#collect()
-    return cancelled
   }
 
   /** Resolves when the bounded queue has room (or the handler stops), or rejects on `signal`. */
@@ -449,17 +405,8 @@ export abstract class Handler<A = any, R = any> {
     return this.#roomWaiters.wait(signal)
   }
 
-  /** `[pending, running, settling, room]`, refreshed by #counts(). */
-  readonly #countsBuffer = new Float64Array(4)
-
-  #counts(): Counts {
-    const b = this.#countsBuffer
-    this.#native.counts(b)
-    return { pending: b[0]!, running: b[1]!, settling: b[2]!, room: b[3]! }
-  }
-
   #outstanding(): number {
-    const { pending, running, settling } = this.#counts()
+    const { pending, running, settling } = this.#collector.currentCounts()
     return pending + running + settling
   }
 
@@ -478,7 +425,7 @@ export abstract class Handler<A = any, R = any> {
   }
 
   /** After tasks were added, settled or re-queued: wake waiters, workers and keep-alive. */
-  #afterChange(counts: Counts = this.#counts()): void {
+  #afterChange(counts: Counts = this.#collector.currentCounts()): void {
     const { pending, running, settling, room } = counts
     const outstanding = pending + running + settling
     this.#queue.release(outstanding)

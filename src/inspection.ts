@@ -1,6 +1,7 @@
 // The Python library's manual tracking of frozen work, done right: the running tasks (never the
 // idle workers) with their real start times, and cancellation that really stops them.
 
+import type { Cancelled } from './cancellations'
 import { decode } from './codec'
 import { describeValue } from './describe'
 import { ErrorCode, QdmpRangeError, QdmpTypeError } from './errors'
@@ -75,14 +76,8 @@ export function runningTasks<A>(native: NativePoolType, owner: object, olderThan
   return out.sort((a, b) => b.runningMs - a.runningMs)
 }
 
-/** Cancels the given tasks of `owner`; `onCancelled` is told each id that left the engine. */
-export function cancelTasks<A>(
-  native: NativePoolType,
-  owner: object,
-  tasks: unknown,
-  resolve: PinResolver | undefined,
-  onCancelled: (id: number, args: A, wasRunning: boolean) => void,
-): CancelReport<A>[] {
+/** Cancels the given tasks of `owner` through `cancel`, which settles each that left. */
+export function cancelTasks<A>(owner: object, tasks: unknown, cancel: (ids: number[]) => Cancelled<A>[]): CancelReport<A>[] {
   if (tasks === null || typeof tasks !== 'object' || typeof (tasks as Iterable<unknown>)[Symbol.iterator] !== 'function') {
     throw new QdmpTypeError(
       ErrorCode.InvalidArgument,
@@ -101,19 +96,13 @@ export function cancelTasks<A>(
     reports.push({ taskId: id, status: 'unknown', wasRunning: false })
   }
   if (mine.length === 0) return reports
-  const result = native.cancel(Float64Array.from(mine.map((m) => m.id)), true)
-  let start = 0
+  const outcomes = cancel(mine.map((m) => m.id))
   mine.forEach(({ index, id }, i) => {
-    const end = result.args.ends[i]!
-    const kind = result.kinds[i]!
-    if (kind <= 1) {
-      const args = decode(result.args.data, start, end, resolve) as A
-      reports[index] = { taskId: id, status: 'cancelled', wasRunning: kind === 1, args }
-      onCancelled(id, args, kind === 1)
-    } else {
-      reports[index] = { taskId: id, status: kind === 2 ? 'settled' : 'unknown', wasRunning: false }
-    }
-    start = end
+    const outcome = outcomes[i]!
+    reports[index] =
+      'args' in outcome
+        ? { taskId: id, status: 'cancelled', wasRunning: outcome.kind === 'running', args: outcome.args }
+        : { taskId: id, status: outcome.kind === 'settled' ? 'settled' : 'unknown', wasRunning: false }
   })
   return reports
 }

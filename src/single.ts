@@ -29,8 +29,11 @@ export interface SubmitOptions {
 
 /** What one-task calls need from their handler, beyond what map needs. */
 export interface SingleEngine<A, R> extends MapEngine<A, R> {
-  /** Cancels tasks, running ones too (their workers are ended); returns the ids cancelled. */
-  cancel(ids: number[]): number[]
+  /**
+   * Cancels tasks, running ones too (their workers are ended). Each one cancelled is settled as
+   * `cancelled` before this returns; one that already settled is left as it is.
+   */
+  cancel(ids: number[]): void
 }
 
 export function checkSignal(options: unknown, method: string): AbortSignal | undefined {
@@ -88,9 +91,9 @@ export async function runOne<A, R>(engine: SingleEngine<A, R>, args: A, options:
   }
   const { id } = offered
   return new Promise<R>((resolve, reject) => {
-    const onAbort = (): void => {
-      if (engine.cancel([id]).length > 0) reject(abortError(signal!, 'run()'))
-    }
+    // A task still queued or running is settled as cancelled within the cancel, and its sink
+    // below rejects with the abort; one that already settled keeps its outcome.
+    const onAbort = (): void => engine.cancel([id])
     signal?.addEventListener('abort', onAbort, { once: true })
     engine.routes.set(id, {
       settle(_id: number, final: Final<R>): void {
