@@ -5,12 +5,14 @@
 // The baseline is the same loop inline on one thread; a pool's ideal is 2× that. Two bare threads
 // that are given every item before timing, claim the next one through a shared counter and send
 // no result back time the work alone, on both cores: an upper bound for a pool, which must also
-// carry each item and each result between threads.
+// carry each item and each result between threads. After the rounds, the machine's own ceiling
+// for the job (ceiling.mjs): two processes running the inline loop at once against one alone.
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 
 import { loadCorpus } from '../examples/ml/corpus.mjs'
 import { makeImages } from '../examples/ml/images.mjs'
+import { machineCeiling } from './ceiling.mjs'
 import { log, measure, rateBars, ROUNDS } from './harness.mjs'
 import { mapCase, poolCases, pump, TASKS, threadPools } from './pools.mjs'
 import * as tasks from './tasks/tasks.cjs'
@@ -67,7 +69,7 @@ function bareThreads(task, items) {
 }
 
 /** Inline, bare threads, every thread pool and qdmp's map() on `items` through the task named `task`. */
-async function runJob({ id, title, task, items, unit, bytes }) {
+async function runJob({ id, title, task, items, unit, bytes, ceilingPasses }) {
   const fn = tasks[task]
   const item = (i) => [items[i]]
   let sink = 0
@@ -96,18 +98,27 @@ async function runJob({ id, title, task, items, unit, bytes }) {
     mapCase(threadPools, { ...common, source: () => items, window: IN_FLIGHT, onResult: count }),
   ]
   const results = await measure(cases)
+  const ceiling = await machineCeiling(task, items, ceilingPasses)
   const inline = results[0].median
   const mb = (rate) => ((rate * bytes) / items.length / 1e6).toFixed(2)
   const lines = [`| case | median | MB/s | rounds (${unit}/s) | vs inline |`, '|---|---:|---:|---|---:|']
   for (const r of results) {
     lines.push(`| ${r.name} | ${r.median.toFixed(1)} ${unit}/s | ${mb(r.median)} | ${r.rates.map((x) => x.toFixed(0)).join(' ')} | ${(r.median / inline).toFixed(2)}× |`)
   }
+  lines.push(
+    '',
+    `The machine's ceiling for this job, measured after the rounds: two processes running the inline loop at once ` +
+      `reached ${ceiling.median.toFixed(2)}× one process alone (median of ${ceiling.ratios.length} trials: ` +
+      `${ceiling.ratios.map((r) => r.toFixed(2)).join(' ')}), with no pool and nothing shared. ` +
+      `The process alone ran ${ceiling.aloneRate.toFixed(1)} ${unit}/s, the inline loop here ${inline.toFixed(1)}.`,
+  )
   return {
     id,
     title,
     markdown: lines.join('\n'),
     chart: { unit: '× inline (one thread)', better: 'higher', bars: rateBars(results.slice(1)).map((b) => ({ ...b, value: b.value / inline })) },
     results,
+    ceiling,
     sink,
   }
 }
@@ -122,6 +133,7 @@ export async function runTokenize() {
     items: chunks,
     unit: 'chunks',
     bytes,
+    ceilingPasses: 5, // about 1.3 s alone
   })
 }
 
@@ -136,6 +148,7 @@ export async function runImages() {
     items: images,
     unit: 'images',
     bytes,
+    ceilingPasses: 2, // about 2.7 s alone
   })
 }
 
