@@ -34,17 +34,19 @@ async function timeTogether(task, items, passes, count) {
 /**
  * `trials` pairs of runs of `task`'s inline loop over `items` (`passes` passes each): one process
  * alone, then two at once. Returns each trial's ratio (2 × alone / slower of the pair), their
- * median, and the median rate of the process alone, in items per second.
+ * median, and the median rates of the process alone and of the two together, in items per second.
  */
 export async function machineCeiling(task, items, passes, trials = CEILING_TRIALS) {
   const ratios = []
   const aloneRates = []
+  const pairRates = []
   for (let trial = 1; trial <= trials; trial++) {
     const [alone] = await timeTogether(task, items, passes, 1)
     aloneRates.push((items.length * passes) / alone)
     const pair = await timeTogether(task, items, passes, 2)
     ratios.push((2 * alone) / Math.max(...pair))
+    pairRates.push((2 * items.length * passes) / Math.max(...pair))
     log(`  ceiling ${trial}/${trials}  ${task}: alone ${alone.toFixed(2)} s, two at once ${pair.map((s) => s.toFixed(2)).join(' and ')} s: ${ratios.at(-1).toFixed(2)}×`)
   }
-  return { ratios, median: median(ratios), aloneRate: median(aloneRates) }
+  return { ratios, median: median(ratios), aloneRate: median(aloneRates), pairRate: median(pairRates) }
 }

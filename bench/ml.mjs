@@ -107,10 +107,11 @@ async function runJob({ id, title, task, items, unit, bytes, ceilingPasses }) {
   }
   lines.push(
     '',
-    `The machine's ceiling for this job, measured after the rounds: two processes running the inline loop at once ` +
-      `reached ${ceiling.median.toFixed(2)}× one process alone (median of ${ceiling.ratios.length} trials: ` +
-      `${ceiling.ratios.map((r) => r.toFixed(2)).join(' ')}), with no pool and nothing shared. ` +
-      `The process alone ran ${ceiling.aloneRate.toFixed(1)} ${unit}/s, the inline loop here ${inline.toFixed(1)}.`,
+    `The machine's ceiling for this job, measured after the rounds: two processes running the inline loop at once, ` +
+      `with no pool and nothing shared, reached ${ceiling.median.toFixed(2)}× one process alone (median of ` +
+      `${ceiling.ratios.length} trials: ${ceiling.ratios.map((r) => r.toFixed(2)).join(' ')}); together ` +
+      `${ceiling.pairRate.toFixed(1)} ${unit}/s, alone ${ceiling.aloneRate.toFixed(1)}, which is ` +
+      `${(ceiling.pairRate / inline).toFixed(2)}× and ${(ceiling.aloneRate / inline).toFixed(2)}× the inline loop's rate in this process.`,
   )
   return {
     id,
