@@ -3,38 +3,10 @@
 // warm), trial after trial. Per trial, the two processes' throughput against the one's is
 // 2 × (the one's time) / (the slower of the two's time): what any two workers could reach here
 // on this job at best, whatever carries the work to them. The ML sections (ml.mjs) report it.
-import { fork } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-
 import { log, median } from './harness.mjs'
+import { inlineProcess } from './inline-process.mjs'
 
-const script = fileURLToPath(new URL('./inline-process.mjs', import.meta.url))
 export const CEILING_TRIALS = Number(process.env.QDMP_BENCH_CEILING_TRIALS ?? 7)
-
-/** A warm process running `task`'s inline loop over `items`: `run(passes)` resolves with the seconds; `close()` ends it. */
-export async function inlineProcess(task, items) {
-  const proc = fork(script, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  const answer = () =>
-    new Promise((resolve, reject) => {
-      const exited = (code) => reject(new Error(`an inline process of ${task} exited with code ${code} before answering`))
-      proc.once('exit', exited)
-      proc.once('message', (message) => {
-        proc.off('exit', exited)
-        resolve(message)
-      })
-    })
-  const ready = answer()
-  proc.send({ task, items })
-  await ready
-  return {
-    run: async (passes) => {
-      const done = answer()
-      proc.send({ passes })
-      return (await done).seconds
-    },
-    close: () => proc.disconnect(),
-  }
-}
 
 /** Times `passes` passes in each of `count` warm inline processes, started together; their seconds. */
 async function timeTogether(task, items, passes, count) {

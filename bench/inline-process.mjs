@@ -1,23 +1,32 @@
-// An ML job's inline loop in a process of its own, forked with an advanced-serialization IPC
-// channel: given `{ task, items }`, runs the loop over the items twice untimed and says 'ready';
-// then each `{ passes }` runs that many passes, timed, and is answered with the seconds. A clean
-// single thread, for the ML sections' baseline (ml.mjs) and the machine's ceiling (ceiling.mjs).
-import { createRequire } from 'node:module'
+// An ML job's inline loop on one thread, in a process of its own (inline-child.mjs) that is
+// given the items and warmed before anything is timed: a clean single thread, for the ML
+// sections' baseline (ml.mjs) and the machine's ceiling (ceiling.mjs).
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 
-const require = createRequire(import.meta.url)
+const script = fileURLToPath(new URL('./inline-child.mjs', import.meta.url))
 
-process.once('message', ({ task, items }) => {
-  const fn = require('./tasks/tasks.cjs')[task]
-  let sink = 0
-  const pass = () => {
-    for (const item of items) sink += fn(item).length
+/** A warm process running `task`'s inline loop over `items`: `run(passes)` resolves with the seconds; `close()` ends it. */
+export async function inlineProcess(task, items) {
+  const proc = fork(script, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const answer = () =>
+    new Promise((resolve, reject) => {
+      const exited = (code) => reject(new Error(`an inline process of ${task} exited with code ${code} before answering`))
+      proc.once('exit', exited)
+      proc.once('message', (message) => {
+        proc.off('exit', exited)
+        resolve(message)
+      })
+    })
+  const ready = answer()
+  proc.send({ task, items })
+  await ready
+  return {
+    run: async (passes) => {
+      const done = answer()
+      proc.send({ passes })
+      return (await done).seconds
+    },
+    close: () => proc.disconnect(),
   }
-  pass()
-  pass()
-  process.on('message', ({ passes }) => {
-    const started = process.hrtime.bigint()
-    for (let i = 0; i < passes; i++) pass()
-    process.send({ seconds: Number(process.hrtime.bigint() - started) / 1e9, sink })
-  })
-  process.send('ready')
-})
+}

@@ -14,8 +14,9 @@ import { Worker } from 'node:worker_threads'
 
 import { loadCorpus } from '../examples/ml/corpus.mjs'
 import { makeImages } from '../examples/ml/images.mjs'
-import { inlineProcess, machineCeiling } from './ceiling.mjs'
+import { machineCeiling } from './ceiling.mjs'
 import { log, measure, rateBars, ROUNDS } from './harness.mjs'
+import { inlineProcess } from './inline-process.mjs'
 import { mapCase, poolCases, pump, TASKS, threadPools } from './pools.mjs'
 import * as tasks from './tasks/tasks.cjs'
 
