@@ -4,7 +4,7 @@
 
 import type { Duplex } from 'node:stream'
 
-import { Cancellations } from './cancellations'
+import { type Cancelled, Cancellations } from './cancellations'
 import { Collector, type Counts } from './collector'
 import { fromNative, type QdmpError } from './errors'
 import { checkCanAddTasks, checkProcessResultsArgs, checkStopOptions, checkWorkerCount, type Phase } from './handler-checks'
@@ -86,8 +86,8 @@ export abstract class Handler<A = any, R = any> {
       },
       ensureRunning: (operation) => this.#ensureRunning(operation),
       waitForRoom: (signal) => this.#waitForRoom(signal),
-      cancelQueued: (ids) => this.#cancel(ids, false),
-      cancel: (ids) => this.#cancel(ids, true),
+      cancelQueued: (ids) => void this.#cancel(ids, false),
+      cancel: (ids) => void this.#cancel(ids, true),
       afterSubmit: () => this.#afterChange(),
     }
     const workers = (): number => this.workerCount
@@ -304,9 +304,7 @@ export abstract class Handler<A = any, R = any> {
    * settled, or from another handler, are left alone and reported as such.
    */
   cancelProcesses(tasks: Iterable<RunningTask<A>>): CancelReport<A>[] {
-    const reports = cancelTasks<A>(this, tasks, (ids) => this.#cancellations.cancel(ids, true))
-    this.#collect()
-    return reports
+    return cancelTasks<A>(this, tasks, (ids) => this.#cancel(ids, true))
   }
 
   /** Per worker slot: whether its last worker exited, and how (`null` while one runs). */
@@ -392,11 +390,12 @@ export abstract class Handler<A = any, R = any> {
     return { unprocessed }
   }
 
-  /** Cancels tasks (running ones too with `running`), each settled as cancelled. */
-  #cancel(ids: number[], running: boolean): void {
-    if (ids.length === 0) return
-    this.#cancellations.cancel(ids, running)
+  /** Cancels tasks (running ones too with `running`), each settled as cancelled; what became of each. */
+  #cancel(ids: number[], running: boolean): Cancelled<A>[] {
+    if (ids.length === 0) return []
+    const outcomes = this.#cancellations.cancel(ids, running)
     this.#collect()
+    return outcomes
   }
 
   /** Resolves when the bounded queue has room (or the handler stops), or rejects on `signal`. */
